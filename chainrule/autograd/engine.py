@@ -1,0 +1,333 @@
+"""The engine: the only code that walks a backward graph.
+
+It counts each node's incoming edges with an explicit stack (never recursion), then runs
+nodes whose gradients are complete, most recently created first, as PyTorch does. Each
+gradient is summed to its input's shape and cast to its dtype here, once, so no
+backward rule undoes broadcasting itself.
+"""
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from . import function as _function
+from .function import AccumulateGrad, BackwardCFunction
+from .grad_mode import _state
+
+__all__ = ["run_backward"]
+
+_LEAF_PRIORITY = -(1 << 62)  # leaves accumulate as soon as their gradient is complete
+
+
+def _root_edge(t):
+    if not t._requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    fn = t.grad_fn
+    if fn is None:
+        return t._accumulator(), 0
+    return fn, t._output_nr
+
+
+def _make_root_grads(tensors, grad_tensors):
+    from .._tensor import Tensor
+    from ..ops.creation import ones_like
+
+    grads = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not t.dtype.is_floating_point:
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs but got " + repr(t.dtype))
+            g = ones_like(t)
+        elif not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+        elif g._data.shape != t._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                f"has a shape of {t.shape}.")
+        grads.append(g)
+    return grads
+
+
+def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, inputs=None,
+                 allow_unused=True, accumulate=True, materialize_grads=False):
+    """Backpropagate from ``tensors``; accumulate into leaves or return grads of ``inputs``."""
+    from .._tensor import Tensor
+
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _make_root_grads(tensors, grad_tensors)
+    roots = [_root_edge(t) for t in tensors]
+
+    # Where gradients are wanted: {node: {output_nr: slot}}; slot indexes the result list.
+    targets = None
+    if inputs is not None:
+        targets = {}
+        for k, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError("inputs to backward/grad must be Tensors")
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            node, nr = (t._accumulator(), 0) if t.grad_fn is None else (t.grad_fn, t._output_nr)
+            targets.setdefault(node, {}).setdefault(nr, []).append(k)
+
+    # Count the incoming edges of every node reachable from the roots.
+    deps = {}
+    for node, _ in roots:
+        deps.setdefault(node, 0)
+    stack = list(deps)
+    while stack:
+        n = stack.pop()
+        for nxt, _ in n.next_functions:
+            if nxt is not None:
+                c = deps.get(nxt)
+                if c is None:
+                    deps[nxt] = 1
+                    stack.append(nxt)
+                else:
+                    deps[nxt] = c + 1
+
+    if targets is not None:
+        deps = _prune(deps, roots, targets)
+
+    captured = [None] * (len(inputs) if inputs is not None else 0)
+    buffers = {}
+    for (node, nr), g in zip(roots, grads):
+        if node in deps:
+            _add_to_buffer(buffers, node, nr, g)
+    handed = {id(g._data) for g in grads}  # arrays the caller holds: copy before storing in .grad
+
+    ready = []
+    counter = 0
+    for node, c in deps.items():
+        if c == 0 and node in buffers:
+            ready.append((_priority(node), counter, node))
+            counter += 1
+    heapq.heapify(ready)
+
+    prev_mode = _state.grad_enabled
+    _state.grad_enabled = create_graph
+    anomaly = _function._state_anomaly[0]
+    try:
+        while ready:
+            node = heapq.heappop(ready)[2]
+            buf = buffers.pop(node, None)
+            if buf is None:
+                buf = [None] * _n_outputs(node)
+            buf = _run_pre_hooks(node, buf)
+            if targets is not None and node in targets:
+                for nr, slots in targets[node].items():
+                    for k in slots:
+                        captured[k] = buf[nr]
+                        if buf[nr] is not None:
+                            handed.add(id(buf[nr]._data))
+            if node.__class__ is AccumulateGrad:
+                if accumulate and (targets is None or node in targets):
+                    _accumulate(node.variable, buf[0], create_graph, handed)
+                continue
+            if accumulate and targets is not None and node in targets:
+                for nr, slots in targets[node].items():  # backward(inputs=[non-leaf])
+                    for k in slots:
+                        t = inputs[k]
+                        if buf[nr] is not None:
+                            _accumulate(t, buf[nr], create_graph, handed)
+            if not node.next_functions:
+                continue
+            outs = _call(node, buf, anomaly)
+            for (nxt, nr), g, meta, i in zip(node.next_functions, outs, node._meta, range(len(outs))):
+                if nxt is None:
+                    continue
+                c = deps.get(nxt)
+                if c is None:
+                    continue
+                if g is not None:
+                    g = _conform(node, i, g, meta)
+                    _add_to_buffer(buffers, nxt, nr, g)
+                if c == 1:
+                    del deps[nxt]
+                    heapq.heappush(ready, (_priority(nxt), counter, nxt))
+                    counter += 1
+                else:
+                    deps[nxt] = c - 1
+            if not retain_graph:
+                node._release()
+    finally:
+        _state.grad_enabled = prev_mode
+
+    if inputs is not None and not accumulate:
+        for k, g in enumerate(captured):
+            if g is None:
+                if not allow_unused:
+                    raise RuntimeError(
+                        "One of the differentiated Tensors appears to not have been used in the graph. "
+                        "Set allow_unused=True if this is the desired behavior.")
+                if materialize_grads:
+                    from ..ops.creation import zeros_like
+                    captured[k] = zeros_like(inputs[k])
+            elif not create_graph:
+                captured[k] = g.detach()
+        return tuple(captured)
+    return None
+
+
+def _priority(node):
+    return _LEAF_PRIORITY if node.__class__ is AccumulateGrad else -node._seq
+
+
+def _n_outputs(node):
+    return node._n_out if isinstance(node, BackwardCFunction) else 1
+
+
+def _add_to_buffer(buffers, node, nr, g):
+    buf = buffers.get(node)
+    if buf is None:
+        n = _n_outputs(node)
+        if n == 1:
+            buffers[node] = [g]
+            return
+        buf = buffers[node] = [None] * n
+    old = buf[nr]
+    buf[nr] = g if old is None else old + g
+
+
+def _prune(deps, roots, targets):
+    """Keep only nodes on a path from a root to a target, with edge counts among them."""
+    # Order nodes parents-first (Kahn), then mark those that lead to a target.
+    order = []
+    indeg = dict(deps)
+    stack = [n for n, c in indeg.items() if c == 0]
+    while stack:
+        n = stack.pop()
+        order.append(n)
+        for nxt, _ in n.next_functions:
+            if nxt is not None:
+                indeg[nxt] -= 1
+                if indeg[nxt] == 0:
+                    stack.append(nxt)
+    needed = set()
+    for n in reversed(order):
+        if n in targets or any(nxt in needed for nxt, _ in n.next_functions if nxt is not None):
+            needed.add(n)
+    pruned = {n: 0 for n in needed}
+    for n in needed:
+        for nxt, _ in n.next_functions:
+            if nxt in needed:
+                pruned[nxt] += 1
+    return pruned
+
+
+def _run_pre_hooks(node, buf):
+    th = node._tensor_hooks
+    if node.__class__ is AccumulateGrad:
+        hooks = node.variable._hooks
+        if hooks:
+            buf = [_apply_tensor_hooks(hooks, buf[0])]
+    elif th:
+        for nr, hooks in th.items():
+            if hooks and buf[nr] is not None:
+                buf[nr] = _apply_tensor_hooks(hooks, buf[nr])
+    rh = node._retain_hooks
+    if rh:
+        for nr, hooks in rh.items():
+            if buf[nr] is not None:
+                for h in list(hooks.values()):
+                    h(buf[nr])
+    ph = node._pre_hooks
+    if ph:
+        for h in list(ph.values()):
+            r = h(tuple(buf))
+            if r is not None:
+                buf = list(r)
+    return buf
+
+
+def _apply_tensor_hooks(hooks, g):
+    for h in list(hooks.values()):
+        r = h(g)
+        if r is not None:
+            g = r
+    return g
+
+
+def _call(node, buf, anomaly):
+    fn = node._fn
+    if node.materialize_grads and None in buf:
+        buf = _materialize(node, buf)
+    outs = fn.backward(node, *buf)
+    if not isinstance(outs, tuple):
+        outs = (outs,)
+    n_in = len(node.next_functions)
+    if len(outs) != n_in:
+        if len(outs) < n_in or any(o is not None for o in outs[n_in:]):
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {n_in}, got {len(outs)})")
+        outs = outs[:n_in]
+    if node._hooks:
+        for h in list(node._hooks.values()):
+            r = h(outs, tuple(buf))
+            if r is not None:
+                outs = tuple(r)
+    if anomaly:
+        from .anomaly_mode import _check_outputs
+        _check_outputs(node, outs)
+    return outs
+
+
+def _materialize(node, buf):
+    from .._tensor import Tensor
+    metas = getattr(node, "_out_meta", None)
+    out = list(buf)
+    for i, g in enumerate(out):
+        if g is None and metas is not None:
+            shape, dt = metas[i]
+            out[i] = Tensor._make(np.zeros(shape, dtype=dt.np))
+    return out
+
+
+def _conform(node, i, g, meta):
+    from .._tensor import Tensor
+    if not isinstance(g, Tensor):
+        raise TypeError(f"function {node.name()} returned a gradient different than None at position "
+                        f"{i + 1}, but the corresponding forward input was not a Variable")
+    if meta is None:
+        return None
+    shape, dt = meta
+    if g._data.shape != shape:
+        try:
+            ok = np.broadcast_shapes(shape, g._data.shape) == g._data.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(g._data.shape)} but expected shape compatible with {list(shape)}")
+        g = g.sum_to_size(shape)
+    if g.dtype is not dt:
+        g = g.to(dt)
+    return g
+
+
+def _accumulate(var, g, create_graph, handed):
+    if g is None:
+        return
+    old = var._grad
+    if old is None:
+        if create_graph:
+            var._grad = g
+        else:
+            arr = g._data
+            if id(arr) in handed or arr.base is not None or not arr.flags.writeable:
+                arr = arr.copy()
+            handed.add(id(arr))
+            var._grad = var._new_leaf(arr)
+    elif create_graph or _state.grad_enabled or old._requires_grad:
+        var._grad = old + g
+    else:
+        np.add(old._data, g._data, out=old._data, casting="unsafe")
+    hooks = var._post_acc_hooks
+    if hooks:
+        for h in list(hooks.values()):
+            h(var)

@@ -1,0 +1,419 @@
+"""Function: the one mechanism every differentiable op uses, built-in or user-written.
+
+A call ``F.apply(*args)`` runs ``F.forward(ctx, *args)`` and, when some input requires
+grad and grad mode is on, records a node: an instance of ``F``'s generated backward class,
+which is also the ``ctx`` that forward saw. The engine later calls ``F.backward(ctx, *grads)``.
+
+Built-in ops set ``_array_forward = True``: their forward computes on the inputs' arrays
+and returns arrays (no Tensor is made until the result), and their ``save_for_backward``
+names arrays that are mapped back to the input or output Tensors they came from.
+User Functions see Tensors, exactly as in PyTorch. Everything after forward is shared.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .grad_mode import _state
+
+__all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable",
+           "InplaceFunction", "Node"]
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+def _tensor_type_name(t):
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+    return f"torch.{names[t.dtype.name]}Tensor [{', '.join(str(s) for s in t.shape)}]"
+
+
+class _Saved:
+    """One saved tensor: the tensor and its version at save time, or an output's data."""
+
+    __slots__ = ("tensor", "version", "output_nr")
+
+    def __init__(self, tensor, output_nr=-1):
+        self.tensor = tensor
+        self.version = tensor._vc[0]
+        self.output_nr = output_nr
+
+    def unpack(self, node):
+        t = self.tensor
+        if t._vc[0] != self.version:
+            if self.output_nr >= 0:
+                where = f", which is output {self.output_nr} of {node.name()},"
+            elif t.grad_fn is not None:
+                where = f", which is output {t._output_nr} of {t.grad_fn.name()},"
+            else:
+                where = ""
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{_tensor_type_name(t)}]{where} is at version {t._vc[0]}; "
+                f"expected version {self.version} instead. Hint: enable anomaly detection to "
+                "find the operation that failed to compute its gradient, with "
+                "torch.autograd.set_detect_anomaly(True)."
+            )
+        if self.output_nr >= 0:
+            # Outputs are kept without their grad_fn (that would be a cycle) and get it back here.
+            from .._tensor import Tensor
+            out = Tensor._make(t._data, node, self.output_nr)
+            out._vc = t._vc
+            return out
+        return t
+
+
+class Node:
+    """A node of the backward graph. Subclasses: a Function's backward class, AccumulateGrad."""
+
+    __slots__ = ("next_functions", "_meta", "_pre_hooks", "_hooks", "_tensor_hooks",
+                 "_retain_hooks", "_seq", "metadata_", "_trace", "__weakref__")
+    _counter = [0]
+
+    def name(self):
+        return type(self).__name__
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node's backward."""
+        from .hooks import RemovableHandle
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node's backward; may return new grads."""
+        from .hooks import RemovableHandle
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        return RemovableHandle(self._pre_hooks, fn)
+
+    @property
+    def metadata(self):
+        if self.metadata_ is None:
+            self.metadata_ = {}
+        return self.metadata_
+
+    def _register_tensor_hook(self, output_nr, fn, retain=False):
+        from .hooks import RemovableHandle
+        attr = "_retain_hooks" if retain else "_tensor_hooks"
+        table = getattr(self, attr)
+        if table is None:
+            table = {}
+            setattr(self, attr, table)
+        return RemovableHandle(table.setdefault(output_nr, {}), fn)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class BackwardCFunction(Node):
+    """The ctx of a Function call, and its node in the graph."""
+
+    __slots__ = ("__dict__", "_saved", "_released", "needs_input_grad", "_non_diff",
+                 "_dirty", "materialize_grads", "_to_save", "_n_out")
+
+    _fn = None  # the Function class, set on each generated subclass
+
+    def __init__(self):
+        self.next_functions = ()
+        self._meta = None
+        self._pre_hooks = self._hooks = self._tensor_hooks = self._retain_hooks = None
+        self.metadata_ = self._trace = None
+        self._saved = self._to_save = self._non_diff = self._dirty = None
+        self._released = False
+        self.materialize_grads = True
+        self.needs_input_grad = ()
+        self._n_out = 1
+        self._seq = 0
+
+    # -- the ctx API -------------------------------------------------------------
+    def save_for_backward(self, *tensors):
+        """Keep tensors for backward; read them back as ``ctx.saved_tensors``."""
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self):
+        if self._released:
+            raise RuntimeError(_FREED)
+        saved = self._saved
+        if saved is None:
+            if self._to_save is not None:  # during forward, or a node that was never recorded
+                return tuple(self._to_save)
+            return ()
+        return tuple(None if s is None else s.unpack(self) for s in saved)
+
+    saved_variables = saved_tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Outputs that never require grad (indices, masks)."""
+        self._non_diff = tensors
+
+    def mark_dirty(self, *tensors):
+        """Inputs that forward modified in place (and returns)."""
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool):
+        """If False, backward may receive None for outputs that got no gradient."""
+        self.materialize_grads = value
+
+    # -- node API ----------------------------------------------------------------
+    def name(self):
+        return self._fn._node_name
+
+    def _release(self):
+        if self._saved is not None:
+            self._saved = None
+            self._released = True
+        self._to_save = None
+
+    def apply(self, *grads):
+        return self._fn.backward(self, *grads)
+
+
+class FunctionCtx(BackwardCFunction):
+    __slots__ = ()
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        node_name = ns.get("_node_name") or name + "Backward"
+        cls._node_name = node_name
+        cls._backward_cls = type(node_name, (BackwardCFunction,), {"_fn": cls, "__slots__": ()})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Define a differentiable op with static ``forward(ctx, ...)`` and ``backward(ctx, ...)``.
+
+    >>> class Cube(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         x, = ctx.saved_tensors
+    ...         return 3 * x ** 2 * g
+    >>> y = Cube.apply(x)
+    """
+
+    _array_forward = False
+    _node_name = "FunctionBackward"
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with forward mode AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor
+
+        ctx = cls._backward_cls()
+        record = False
+        if _state.grad_enabled:
+            for a in args:
+                if a.__class__ is Tensor or isinstance(a, Tensor):
+                    if a._requires_grad:
+                        record = True
+                        break
+        if cls._array_forward:
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+            out = cls.forward(ctx, *arrays, **kwargs)
+        else:
+            prev = _state.grad_enabled
+            _state.grad_enabled = False
+            try:
+                if cls.setup_context is not Function.setup_context:
+                    out = cls.forward(*args, **kwargs)
+                    cls.setup_context(ctx, args, out)
+                else:
+                    out = cls.forward(ctx, *args, **kwargs)
+            finally:
+                _state.grad_enabled = prev
+        return _finish(cls, ctx, args, out, record)
+
+
+def _wrap_output(cls, o, args):
+    from .._tensor import Tensor
+    if cls._array_forward:
+        if o.__class__ is not np.ndarray and not isinstance(o, np.ndarray):
+            o = np.asarray(o)
+        return Tensor._make(o)
+    if isinstance(o, Tensor):
+        for a in args:
+            if a is o:  # an input returned unchanged: the output is a new alias of it
+                t = Tensor._make(o._data)
+                t._vc = o._vc
+                return t
+        return o
+    return o
+
+
+def _finish(cls, ctx, args, out, record):
+    from .._tensor import Tensor
+
+    single = not isinstance(out, tuple)
+    outs = (out,) if single else out
+    dirty = ctx._dirty
+    if dirty is not None:
+        for t in dirty:
+            t._vc[0] += 1
+    if dirty is None:
+        outs = tuple(_wrap_output(cls, o, args) if o is not None else None for o in outs)
+    else:
+        outs = tuple(o if any(o is d for d in dirty) else _wrap_output(cls, o, args) for o in outs)
+
+    if not record:
+        ctx._to_save = None
+        return outs[0] if single else outs
+
+    # Record the node: edges to the inputs' nodes, their shapes and dtypes, saved tensors.
+    Node._counter[0] += 1
+    ctx._seq = Node._counter[0]
+    edges = []
+    meta = []
+    needs = []
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            fn = a.grad_fn
+            if fn is None:
+                edges.append((a._accumulator(), 0))
+            else:
+                edges.append((fn, a._output_nr))
+            meta.append(a)
+            needs.append(True)
+        else:
+            edges.append((None, 0))
+            meta.append(None)
+            needs.append(False)
+    ctx.next_functions = tuple(edges)
+    ctx._meta = tuple(None if a is None else (a._data.shape, a.dtype) for a in meta)
+    ctx.needs_input_grad = tuple(needs)
+    ctx._n_out = len(outs)
+    non_diff = ctx._non_diff
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            continue
+        if not o.dtype.is_floating_point:
+            continue
+        if non_diff is not None and any(o is n or o._data is n for n in non_diff):
+            continue
+        if dirty is not None and any(o is d for d in dirty):
+            if o.grad_fn is None and o._requires_grad and o._base is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        o.grad_fn = ctx
+        o._output_nr = i
+        o._requires_grad = True
+    to_save = ctx._to_save
+    if to_save:
+        ctx._saved = tuple(_save(cls, ctx, s, args, outs) for s in to_save)
+        ctx._to_save = None
+    if _state_anomaly[0]:
+        from .anomaly_mode import _record_trace
+        _record_trace(ctx)
+    return outs[0] if single else outs
+
+
+_state_anomaly = [False]
+
+
+def _save(cls, ctx, s, args, outs):
+    from .._tensor import Tensor
+    if s is None:
+        return None
+    if cls._array_forward and not isinstance(s, Tensor):
+        for a in args:
+            if isinstance(a, Tensor) and a._data is s:
+                return _Saved(a)
+        for i, o in enumerate(outs):
+            if o is not None and o._data is s:
+                return _Saved(o.detach(), i) if o.grad_fn is ctx else _Saved(o)
+        return _Saved(Tensor._make(np.asarray(s)))
+    for i, o in enumerate(outs):
+        if o is s and o.grad_fn is ctx:
+            return _Saved(o.detach(), i)
+    return _Saved(s)
+
+
+class InplaceFunction(Function):
+    def __init__(self, inplace=False):
+        self.inplace = inplace
+
+
+def once_differentiable(fn):
+    """Mark a backward as not differentiable: its result can't be differentiated again."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        from .._tensor import Tensor
+        from .grad_mode import no_grad
+        with no_grad():
+            outputs = fn(ctx, *args)
+        if not _state.grad_enabled:
+            return outputs
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        tup = outputs if isinstance(outputs, tuple) else (outputs,)
+        wrapped = _OnceDifferentiableError.apply(*args, *tup)
+        if not isinstance(outputs, tuple):
+            return wrapped[len(args)]
+        return tuple(wrapped[len(args):])
+
+    return wrapper
+
+
+class _OnceDifferentiableError(Function):
+    _node_name = "OnceDifferentiableBackward"
+
+    @staticmethod
+    def forward(ctx, *args):
+        return tuple(a.detach() if a is not None else None for a in args)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+        self._meta = ((variable._data.shape, variable.dtype),)
+        self._pre_hooks = self._hooks = self._tensor_hooks = self._retain_hooks = None
+        self.metadata_ = self._trace = None
+        self._seq = 0
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
