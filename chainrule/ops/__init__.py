@@ -6,7 +6,8 @@ import importlib
 from .._tensor import Tensor
 
 # Every family module; add a new one here and it is installed and exported.
-FAMILIES = ("creation", "pointwise", "reduction", "views", "indexing")
+FAMILIES = ("creation", "random", "pointwise", "rounding", "selection", "reduction", "views", "shape",
+            "indexing", "linalg")
 
 _modules = [importlib.import_module(f"{__name__}.{name}") for name in FAMILIES]
 

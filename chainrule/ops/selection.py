@@ -1,0 +1,6 @@
+"""(family module: filled in by its owner)"""
+from __future__ import annotations
+
+__all__ = []
+
+METHODS = {}
