@@ -511,6 +511,11 @@ class Tensor:
         return sorted(set(object.__dir__(self)))
 
 
+from .autograd import engine as _engine, function as _function  # noqa: E402
+
+_engine.Tensor = _function.Tensor = Tensor
+
+
 def _cap(d):
     return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
             "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[d.name]

@@ -154,3 +154,48 @@ def check_op(fn, *arrays, second_order=True, dtype=np.float32, atol=1e-5, rtol=1
     check_gradients(fn, *arrays, second_order=second_order)
     check_parity(fn, *arrays, dtype=dtype, atol=atol, rtol=rtol)
     check_parity(fn, *arrays, dtype=np.float64, atol=1e-10, rtol=1e-10)
+
+
+def _normalise(x):
+    """Turn a scenario's result into plain data for comparison across libraries."""
+    if isinstance(x, BaseException):
+        msg = str(x).split("\n")[0]
+        return ("raises", type(x).__name__, msg[:1].lower() + msg[1:])  # torch capitalises its first error
+    if isinstance(x, (list, tuple)):
+        return [_normalise(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _normalise(v) for k, v in x.items()}
+    if hasattr(x, "detach") and hasattr(x, "dtype"):
+        return ("tensor", x.detach().numpy().tolist(), str(x.dtype), tuple(x.shape))
+    return x
+
+
+def _run_scenario(fn, lib):
+    try:
+        return _normalise(fn(lib))
+    except Exception as e:  # the exception itself is part of what must match
+        return _normalise(e)
+
+
+def same_as_torch(fn, tol=1e-6):
+    """Run ``fn(lib)`` under chainrule and torch; results (or exceptions) must agree."""
+    assert torch is not None, "scenario checks need torch"
+    got, want = _run_scenario(fn, chainrule), _run_scenario(fn, torch)
+    _assert_close(got, want, tol)
+    return got
+
+
+def _assert_close(got, want, tol, path="result"):
+    if isinstance(want, tuple) and want and want[0] == "tensor":
+        assert isinstance(got, tuple) and got[0] == "tensor", f"{path}: {got!r} vs torch {want!r}"
+        assert got[2:] == want[2:], f"{path}: dtype/shape {got[2:]} vs torch {want[2:]}"
+        np.testing.assert_allclose(np.asarray(got[1], dtype=float), np.asarray(want[1], dtype=float),
+                                   rtol=tol, atol=tol, err_msg=path)
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), f"{path}: {got!r} vs torch {want!r}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            _assert_close(g, w, tol, f"{path}[{i}]")
+    elif isinstance(want, float):
+        assert got == want or abs(got - want) <= tol * max(1, abs(want)), f"{path}: {got} vs torch {want}"
+    else:
+        assert got == want, f"{path}: {got!r} vs torch {want!r}"

@@ -15,6 +15,8 @@ from . import function as _function
 from .function import AccumulateGrad, BackwardCFunction
 from .grad_mode import _state
 
+Tensor = None  # bound by chainrule._tensor after the class is defined (import cycle)
+
 __all__ = ["run_backward"]
 
 _LEAF_PRIORITY = -(1 << 62)  # leaves accumulate as soon as their gradient is complete
@@ -30,7 +32,6 @@ def _root_edge(t):
 
 
 def _make_root_grads(tensors, grad_tensors):
-    from .._tensor import Tensor
     from ..ops.creation import ones_like
 
     grads = []
@@ -54,7 +55,6 @@ def _make_root_grads(tensors, grad_tensors):
 def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, inputs=None,
                  allow_unused=True, accumulate=True, materialize_grads=False):
     """Backpropagate from ``tensors``; accumulate into leaves or return grads of ``inputs``."""
-    from .._tensor import Tensor
 
     if retain_graph is None:
         retain_graph = create_graph
@@ -277,7 +277,6 @@ def _call(node, buf, anomaly):
 
 
 def _materialize(node, buf):
-    from .._tensor import Tensor
     metas = getattr(node, "_out_meta", None)
     out = list(buf)
     for i, g in enumerate(out):
@@ -288,7 +287,6 @@ def _materialize(node, buf):
 
 
 def _conform(node, i, g, meta):
-    from .._tensor import Tensor
     if not isinstance(g, Tensor):
         raise TypeError(f"function {node.name()} returned a gradient different than None at position "
                         f"{i + 1}, but the corresponding forward input was not a Variable")

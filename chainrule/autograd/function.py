@@ -12,10 +12,13 @@ User Functions see Tensors, exactly as in PyTorch. Everything after forward is s
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 
 from .grad_mode import _state
+
+Tensor = None  # bound by chainrule._tensor after the class is defined (import cycle)
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable",
            "InplaceFunction", "Node"]
@@ -35,6 +38,11 @@ def _tensor_type_name(t):
     return f"torch.{names[t.dtype.name]}Tensor [{', '.join(str(s) for s in t.shape)}]"
 
 
+def _op_name(node):
+    """'MulBackward0' -> 'Mul': how the version error names the op that made a tensor."""
+    return re.sub(r"Backward\d*$", "", node.name())
+
+
 class _Saved:
     """One saved tensor: the tensor and its version at save time, or an output's data."""
 
@@ -49,9 +57,9 @@ class _Saved:
         t = self.tensor
         if t._vc[0] != self.version:
             if self.output_nr >= 0:
-                where = f", which is output {self.output_nr} of {node.name()},"
+                where = f", which is output {self.output_nr} of {_op_name(node)},"
             elif t.grad_fn is not None:
-                where = f", which is output {t._output_nr} of {t.grad_fn.name()},"
+                where = f", which is output {t._output_nr} of {_op_name(t.grad_fn)},"
             else:
                 where = ""
             raise RuntimeError(
@@ -59,11 +67,10 @@ class _Saved:
                 f"inplace operation: [{_tensor_type_name(t)}]{where} is at version {t._vc[0]}; "
                 f"expected version {self.version} instead. Hint: enable anomaly detection to "
                 "find the operation that failed to compute its gradient, with "
-                "torch.autograd.set_detect_anomaly(True)."
+                "torch.autograd.set_detect_anomaly(True, check_nan=False)."
             )
         if self.output_nr >= 0:
             # Outputs are kept without their grad_fn (that would be a cycle) and get it back here.
-            from .._tensor import Tensor
             out = Tensor._make(t._data, node, self.output_nr)
             out._vc = t._vc
             return out
@@ -230,7 +237,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
 
         ctx = cls._backward_cls()
         record = False
@@ -258,7 +264,6 @@ class Function(metaclass=_FunctionMeta):
 
 
 def _wrap_output(cls, o, args):
-    from .._tensor import Tensor
     if cls._array_forward:
         if o.__class__ is not np.ndarray and not isinstance(o, np.ndarray):
             o = np.asarray(o)
@@ -274,7 +279,6 @@ def _wrap_output(cls, o, args):
 
 
 def _finish(cls, ctx, args, out, record):
-    from .._tensor import Tensor
 
     single = not isinstance(out, tuple)
     outs = (out,) if single else out
@@ -342,7 +346,6 @@ _state_anomaly = [False]
 
 
 def _save(cls, ctx, s, args, outs):
-    from .._tensor import Tensor
     if s is None:
         return None
     if cls._array_forward and not isinstance(s, Tensor):
@@ -369,7 +372,6 @@ def once_differentiable(fn):
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
-        from .._tensor import Tensor
         from .grad_mode import no_grad
         with no_grad():
             outputs = fn(ctx, *args)

@@ -1,0 +1,1 @@
+"""nn modules (filled in by their owners)."""
