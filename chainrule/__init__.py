@@ -20,6 +20,7 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
 from . import ops  # noqa: E402  (installs Tensor methods)
 from .ops import *  # noqa: F401,F403,E402
 from . import nn  # noqa: E402
+from . import utils  # noqa: E402
 
 __version__ = "0.1.0"
 

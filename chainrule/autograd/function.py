@@ -44,16 +44,33 @@ def _op_name(node):
 
 
 class _Saved:
-    """One saved tensor: the tensor and its version at save time, or an output's data."""
+    """One saved tensor: the tensor and its version at save time, or an output's data.
 
-    __slots__ = ("tensor", "version", "output_nr")
+    Under ``saved_tensors_hooks`` the pack hook's result is kept instead, and the unpack
+    hook gives the tensor back (no version check: the hooks own what was stored).
+    """
+
+    __slots__ = ("tensor", "version", "output_nr", "packed", "unpack_hook")
 
     def __init__(self, tensor, output_nr=-1):
+        self.output_nr = output_nr
+        if _saved_hooks:
+            pack, self.unpack_hook = _saved_hooks[-1]
+            self.packed = pack(tensor)
+            self.tensor = None
+            self.version = 0
+            return
         self.tensor = tensor
         self.version = tensor._vc[0]
-        self.output_nr = output_nr
+        self.unpack_hook = None
 
     def unpack(self, node):
+        if self.unpack_hook is not None:
+            t = self.unpack_hook(self.packed)
+            if not isinstance(t, Tensor):
+                raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got result of "
+                                f"type {type(t).__name__}")
+            return t
         t = self.tensor
         if t._vc[0] != self.version:
             if self.output_nr >= 0:
@@ -260,7 +277,18 @@ class Function(metaclass=_FunctionMeta):
                     out = cls.forward(ctx, *args, **kwargs)
             finally:
                 _state.grad_enabled = prev
-        return _finish(cls, ctx, args, out, record)
+        result = _finish(cls, ctx, args, out, record)
+        if _fw_levels:
+            for a in args:
+                if isinstance(a, Tensor) and a._fw is not None:
+                    from .forward_ad import propagate
+                    propagate(cls, ctx, args, kwargs, result)
+                    break
+        return result
+
+
+_fw_levels = []  # open forward-AD levels (forward_ad.py); empty means no tangents anywhere
+_saved_hooks = []  # (pack, unpack) pairs from graph.saved_tensors_hooks, innermost last
 
 
 def _wrap_output(cls, o, args):

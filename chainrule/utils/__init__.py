@@ -1,0 +1,2 @@
+"""chainrule.utils: checkpointing and data loading."""
+from . import checkpoint
