@@ -1,7 +1,7 @@
 """chainrule.autograd: backward, grad, Function, grad modes and the autograd tools."""
 from __future__ import annotations
 
-from . import forward_ad, function, grad_mode, graph
+from . import forward_ad, function, functional, grad_mode, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
@@ -11,7 +11,7 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "InplaceFunction", "once_differentiable",
            "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "detect_anomaly", "set_detect_anomaly", "grad_mode", "forward_ad", "graph", "function", "gradcheck", "gradgradcheck", "GradcheckError"]
+           "detect_anomaly", "set_detect_anomaly", "grad_mode", "forward_ad", "graph", "function", "functional", "gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 def _as_tuple(x):
