@@ -29,8 +29,11 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc", "_base",
-                 "_view_fn", "_hooks", "_post_acc_hooks", "_acc", "_retains_grad", "_fw", "__weakref__")
+    # The five fields every tensor sets are slots; the rest default here, at class level,
+    # and land in the instance __dict__ only on the few tensors that use them.
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "_output_nr", "_vc", "__dict__", "__weakref__")
+    _grad = _base = _view_fn = _hooks = _post_acc_hooks = _acc = _fw = None
+    _retains_grad = False
 
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -55,12 +58,9 @@ class Tensor:
         t = _new(Tensor)
         t._data = arr
         t._requires_grad = grad_fn is not None
-        t._grad = None
         t.grad_fn = grad_fn
         t._output_nr = output_nr
         t._vc = [0]
-        t._base = t._view_fn = t._hooks = t._post_acc_hooks = t._acc = t._fw = None
-        t._retains_grad = False
         return t
 
     def _new_leaf(self, arr):
@@ -514,6 +514,7 @@ class Tensor:
 from .autograd import engine as _engine, function as _function  # noqa: E402
 
 _engine.Tensor = _function.Tensor = Tensor
+_function._make = Tensor._make
 
 
 def _cap(d):
@@ -528,12 +529,9 @@ def _printing_type_name(t):
 def _init(t, arr):
     t._data = arr
     t._requires_grad = False
-    t._grad = None
     t.grad_fn = None
     t._output_nr = 0
     t._vc = [0]
-    t._base = t._view_fn = t._hooks = t._post_acc_hooks = t._acc = t._fw = None
-    t._retains_grad = False
 
 
 def _rebuild(arr, requires_grad):

@@ -95,10 +95,17 @@ class _Saved:
 
 
 class Node:
-    """A node of the backward graph. Subclasses: a Function's backward class, AccumulateGrad."""
+    """A node of the backward graph. Subclasses: a Function's backward class, AccumulateGrad.
 
-    __slots__ = ("next_functions", "_meta", "_pre_hooks", "_hooks", "_tensor_hooks",
-                 "_retain_hooks", "_seq", "metadata_", "_trace", "__weakref__")
+    Attributes default at class level, so making a node costs no initialisation: the
+    few that a recorded node needs are set by ``_finish``, the rest only when used.
+    """
+
+    next_functions = ()
+    _meta = None
+    _pre_hooks = _hooks = _tensor_hooks = _retain_hooks = None
+    metadata_ = _trace = None
+    _seq = 0
     _counter = [0]
 
     def name(self):
@@ -140,22 +147,12 @@ class Node:
 class BackwardCFunction(Node):
     """The ctx of a Function call, and its node in the graph."""
 
-    __slots__ = ("__dict__", "_saved", "_released", "needs_input_grad", "_non_diff",
-                 "_dirty", "materialize_grads", "_to_save", "_n_out")
-
     _fn = None  # the Function class, set on each generated subclass
-
-    def __init__(self):
-        self.next_functions = ()
-        self._meta = None
-        self._pre_hooks = self._hooks = self._tensor_hooks = self._retain_hooks = None
-        self.metadata_ = self._trace = None
-        self._saved = self._to_save = self._non_diff = self._dirty = None
-        self._released = False
-        self.materialize_grads = True
-        self.needs_input_grad = ()
-        self._n_out = 1
-        self._seq = 0
+    _saved = _to_save = _non_diff = _dirty = None
+    _released = False
+    materialize_grads = True
+    needs_input_grad = ()
+    _n_out = 1
 
     # -- the ctx API -------------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -202,7 +199,7 @@ class BackwardCFunction(Node):
 
 
 class FunctionCtx(BackwardCFunction):
-    __slots__ = ()
+    pass
 
 
 class _FunctionMeta(type):
@@ -210,7 +207,7 @@ class _FunctionMeta(type):
         super().__init__(name, bases, ns)
         node_name = ns.get("_node_name") or name + "Backward"
         cls._node_name = node_name
-        cls._backward_cls = type(node_name, (BackwardCFunction,), {"_fn": cls, "__slots__": ()})
+        cls._backward_cls = type(node_name, (BackwardCFunction,), {"_fn": cls})
 
 
 class Function(metaclass=_FunctionMeta):
@@ -254,19 +251,33 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-
         ctx = cls._backward_cls()
-        record = False
-        if _state.grad_enabled:
+        if cls._array_forward:
+            # The hot path of every built-in op: unwrap, compute, wrap, record if needed.
+            record = False
+            arrays = []
             for a in args:
-                if a.__class__ is Tensor or isinstance(a, Tensor):
+                if isinstance(a, Tensor):
+                    arrays.append(a._data)
                     if a._requires_grad:
                         record = True
-                        break
-        if cls._array_forward:
-            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+                else:
+                    arrays.append(a)
+            record = record and _state.grad_enabled
             out = cls.forward(ctx, *arrays, **kwargs)
+            if out.__class__ is np.ndarray and ctx._dirty is None:
+                result = _make(out)
+                if record:
+                    _record(cls, ctx, args, (result,))
+            else:
+                result = _finish(cls, ctx, args, out, record)
         else:
+            record = False
+            if _state.grad_enabled:
+                for a in args:
+                    if isinstance(a, Tensor) and a._requires_grad:
+                        record = True
+                        break
             prev = _state.grad_enabled
             _state.grad_enabled = False
             try:
@@ -277,7 +288,7 @@ class Function(metaclass=_FunctionMeta):
                     out = cls.forward(ctx, *args, **kwargs)
             finally:
                 _state.grad_enabled = prev
-        result = _finish(cls, ctx, args, out, record)
+            result = _finish(cls, ctx, args, out, record)
         if _fw_levels:
             for a in args:
                 if isinstance(a, Tensor) and a._fw is not None:
@@ -289,17 +300,18 @@ class Function(metaclass=_FunctionMeta):
 
 _fw_levels = []  # open forward-AD levels (forward_ad.py); empty means no tangents anywhere
 _saved_hooks = []  # (pack, unpack) pairs from graph.saved_tensors_hooks, innermost last
+_make = None  # Tensor._make, bound by chainrule._tensor
 
 
 def _wrap_output(cls, o, args):
     if cls._array_forward:
         if o.__class__ is not np.ndarray and not isinstance(o, np.ndarray):
             o = np.asarray(o)
-        return Tensor._make(o)
+        return _make(o)
     if isinstance(o, Tensor):
         for a in args:
             if a is o:  # an input returned unchanged: the output is a new alias of it
-                t = Tensor._make(o._data)
+                t = _make(o._data)
                 t._vc = o._vc
                 return t
         return o
@@ -307,23 +319,23 @@ def _wrap_output(cls, o, args):
 
 
 def _finish(cls, ctx, args, out, record):
-
+    """Wrap a forward's outputs (any number, dirty inputs included) and record the node."""
     single = not isinstance(out, tuple)
     outs = (out,) if single else out
     dirty = ctx._dirty
-    if dirty is not None:
-        for t in dirty:
-            t._vc[0] += 1
     if dirty is None:
         outs = tuple(_wrap_output(cls, o, args) if o is not None else None for o in outs)
     else:
+        for t in dirty:
+            t._vc[0] += 1
         outs = tuple(o if any(o is d for d in dirty) else _wrap_output(cls, o, args) for o in outs)
+    if record:
+        _record(cls, ctx, args, outs)
+    return outs[0] if single else outs
 
-    if not record:
-        ctx._to_save = None
-        return outs[0] if single else outs
 
-    # Record the node: edges to the inputs' nodes, their shapes and dtypes, saved tensors.
+def _record(cls, ctx, args, outs):
+    """Make ``ctx`` a graph node: edges to the inputs' nodes, their metadata, saved tensors."""
     Node._counter[0] += 1
     ctx._seq = Node._counter[0]
     edges = []
@@ -332,27 +344,28 @@ def _finish(cls, ctx, args, out, record):
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
             fn = a.grad_fn
-            if fn is None:
-                edges.append((a._accumulator(), 0))
-            else:
-                edges.append((fn, a._output_nr))
-            meta.append(a)
+            edges.append((a._accumulator(), 0) if fn is None else (fn, a._output_nr))
+            meta.append((a._data.shape, a.dtype))
             needs.append(True)
         else:
             edges.append((None, 0))
             meta.append(None)
             needs.append(False)
     ctx.next_functions = tuple(edges)
-    ctx._meta = tuple(None if a is None else (a._data.shape, a.dtype) for a in meta)
+    ctx._meta = tuple(meta)
     ctx.needs_input_grad = tuple(needs)
-    ctx._n_out = len(outs)
+    n = len(outs)
+    if n != 1:
+        ctx._n_out = n
+        ctx._out_meta = tuple(None if o is None else (o._data.shape, o.dtype) for o in outs)
     non_diff = ctx._non_diff
+    dirty = ctx._dirty
     for i, o in enumerate(outs):
-        if not isinstance(o, Tensor):
+        if o is None or o.__class__ is not Tensor and not isinstance(o, Tensor):
             continue
-        if not o.dtype.is_floating_point:
+        if o._data.dtype.kind != "f":
             continue
-        if non_diff is not None and any(o is n or o._data is n for n in non_diff):
+        if non_diff is not None and any(o is d or o._data is d for d in non_diff):
             continue
         if dirty is not None and any(o is d for d in dirty):
             if o.grad_fn is None and o._requires_grad and o._base is None:
@@ -367,7 +380,6 @@ def _finish(cls, ctx, args, out, record):
     if _state_anomaly[0]:
         from .anomaly_mode import _record_trace
         _record_trace(ctx)
-    return outs[0] if single else outs
 
 
 _state_anomaly = [False]
@@ -431,15 +443,9 @@ class _OnceDifferentiableError(Function):
 class AccumulateGrad(Node):
     """The node of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("variable",)
-
     def __init__(self, variable):
         self.variable = variable
-        self.next_functions = ()
         self._meta = ((variable._data.shape, variable.dtype),)
-        self._pre_hooks = self._hooks = self._tensor_hooks = self._retain_hooks = None
-        self.metadata_ = self._trace = None
-        self._seq = 0
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
