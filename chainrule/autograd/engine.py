@@ -12,15 +12,13 @@ import heapq
 import numpy as np
 
 from . import function as _function
-from .function import AccumulateGrad, BackwardCFunction
+from .._dtype import _by_np
+from .function import AccumulateGrad
 from .grad_mode import _state
 
 Tensor = None  # bound by chainrule._tensor after the class is defined (import cycle)
 
 __all__ = ["run_backward"]
-
-_LEAF_PRIORITY = -(1 << 62)  # leaves accumulate as soon as their gradient is complete
-
 
 def _root_edge(t):
     if not t._requires_grad:
@@ -99,55 +97,74 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
             _add_to_buffer(buffers, node, nr, g)
     handed = {id(g._data) for g in grads}  # arrays the caller holds: copy before storing in .grad
 
-    ready = []
-    counter = 0
-    for node, c in deps.items():
-        if c == 0 and node in buffers:
-            ready.append((_priority(node), counter, node))
-            counter += 1
+    ready = [(-node._seq, i, node) for i, (node, c) in enumerate(deps.items()) if c == 0 and node in buffers]
     heapq.heapify(ready)
+    counter = len(ready)
+    heappop, heappush = heapq.heappop, heapq.heappush
 
     prev_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
     anomaly = _function._state_anomaly[0]
     try:
         while ready:
-            node = heapq.heappop(ready)[2]
+            node = heappop(ready)[2]
             buf = buffers.pop(node, None)
             if buf is None:
-                buf = [None] * _n_outputs(node)
-            buf = _run_pre_hooks(node, buf)
+                buf = [None] * node._n_out
+            is_leaf = node.__class__ is AccumulateGrad
+            if (node._tensor_hooks is not None or node._retain_hooks is not None or node._pre_hooks is not None
+                    or (is_leaf and node.variable._hooks)):
+                buf = _run_pre_hooks(node, buf)
             if targets is not None and node in targets:
                 for nr, slots in targets[node].items():
                     for k in slots:
                         captured[k] = buf[nr]
                         if buf[nr] is not None:
                             handed.add(id(buf[nr]._data))
-            if node.__class__ is AccumulateGrad:
+                if accumulate and not is_leaf:
+                    for nr, slots in targets[node].items():  # backward(inputs=[non-leaf])
+                        for k in slots:
+                            if buf[nr] is not None:
+                                _accumulate(inputs[k], buf[nr], create_graph, handed)
+            if is_leaf:
                 if accumulate and (targets is None or node in targets):
                     _accumulate(node.variable, buf[0], create_graph, handed)
                 continue
-            if accumulate and targets is not None and node in targets:
-                for nr, slots in targets[node].items():  # backward(inputs=[non-leaf])
-                    for k in slots:
-                        t = inputs[k]
-                        if buf[nr] is not None:
-                            _accumulate(t, buf[nr], create_graph, handed)
-            if not node.next_functions:
+            edges = node.next_functions
+            if not edges:
                 continue
-            outs = _call(node, buf, anomaly)
-            for (nxt, nr), g, meta, i in zip(node.next_functions, outs, node._meta, range(len(outs))):
+            if anomaly or node._hooks is not None or None in buf:
+                outs = _call(node, buf, anomaly)
+            else:
+                outs = node._fn.backward(node, *buf)
+                if outs.__class__ is not tuple:
+                    outs = (outs,)
+                if len(outs) != len(edges):
+                    outs = _check_count(node, outs)
+            i = -1
+            for (nxt, nr), g, meta in zip(edges, outs, node._meta):
+                i += 1
                 if nxt is None:
                     continue
                 c = deps.get(nxt)
                 if c is None:
                     continue
                 if g is not None:
-                    g = _conform(node, i, g, meta)
-                    _add_to_buffer(buffers, nxt, nr, g)
+                    if g.__class__ is not Tensor or g._data.shape != meta[0] or g._data.dtype != meta[1]:
+                        g = _conform(node, i, g, meta)
+                    nbuf = buffers.get(nxt)
+                    if nbuf is None:
+                        if nxt._n_out == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            nbuf = buffers[nxt] = [None] * nxt._n_out
+                            nbuf[nr] = g
+                    else:
+                        old = nbuf[nr]
+                        nbuf[nr] = g if old is None else old + g
                 if c == 1:
                     del deps[nxt]
-                    heapq.heappush(ready, (_priority(nxt), counter, nxt))
+                    heappush(ready, (-nxt._seq, counter, nxt))
                     counter += 1
                 else:
                     deps[nxt] = c - 1
@@ -172,18 +189,10 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
     return None
 
 
-def _priority(node):
-    return _LEAF_PRIORITY if node.__class__ is AccumulateGrad else -node._seq
-
-
-def _n_outputs(node):
-    return node._n_out if isinstance(node, BackwardCFunction) else 1
-
-
 def _add_to_buffer(buffers, node, nr, g):
     buf = buffers.get(node)
     if buf is None:
-        n = _n_outputs(node)
+        n = node._n_out
         if n == 1:
             buffers[node] = [g]
             return
@@ -258,13 +267,8 @@ def _call(node, buf, anomaly):
     outs = fn.backward(node, *buf)
     if not isinstance(outs, tuple):
         outs = (outs,)
-    n_in = len(node.next_functions)
-    if len(outs) != n_in:
-        if len(outs) < n_in or any(o is not None for o in outs[n_in:]):
-            raise RuntimeError(
-                f"function {node.name()} returned an incorrect number of gradients "
-                f"(expected {n_in}, got {len(outs)})")
-        outs = outs[:n_in]
+    if len(outs) != len(node.next_functions):
+        outs = _check_count(node, outs)
     if node._hooks:
         for h in list(node._hooks.values()):
             r = h(outs, tuple(buf))
@@ -276,13 +280,22 @@ def _call(node, buf, anomaly):
     return outs
 
 
+def _check_count(node, outs):
+    """A backward may return extra trailing Nones; any other count mismatch is an error."""
+    n_in = len(node.next_functions)
+    if len(outs) < n_in or any(o is not None for o in outs[n_in:]):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {n_in}, got {len(outs)})")
+    return outs[:n_in]
+
+
 def _materialize(node, buf):
     metas = getattr(node, "_out_meta", None)
     out = list(buf)
     for i, g in enumerate(out):
         if g is None and metas is not None:
-            shape, dt = metas[i]
-            out[i] = Tensor._make(np.zeros(shape, dtype=dt.np))
+            shape, npdt = metas[i]
+            out[i] = Tensor._make(np.zeros(shape, dtype=npdt))
     return out
 
 
@@ -292,7 +305,7 @@ def _conform(node, i, g, meta):
                         f"{i + 1}, but the corresponding forward input was not a Variable")
     if meta is None:
         return None
-    shape, dt = meta
+    shape, npdt = meta
     if g._data.shape != shape:
         try:
             ok = np.broadcast_shapes(shape, g._data.shape) == g._data.shape
@@ -303,8 +316,8 @@ def _conform(node, i, g, meta):
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
                 f"{list(g._data.shape)} but expected shape compatible with {list(shape)}")
         g = g.sum_to_size(shape)
-    if g.dtype is not dt:
-        g = g.to(dt)
+    if g._data.dtype != npdt:
+        g = g.to(_by_np[npdt])
     return g
 
 

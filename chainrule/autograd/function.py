@@ -105,7 +105,9 @@ class Node:
     _meta = None
     _pre_hooks = _hooks = _tensor_hooks = _retain_hooks = None
     metadata_ = _trace = None
+    _saved = None
     _seq = 0
+    _n_out = 1
     _counter = [0]
 
     def name(self):
@@ -345,7 +347,7 @@ def _record(cls, ctx, args, outs):
         if isinstance(a, Tensor) and a._requires_grad:
             fn = a.grad_fn
             edges.append((a._accumulator(), 0) if fn is None else (fn, a._output_nr))
-            meta.append((a._data.shape, a.dtype))
+            meta.append((a._data.shape, a._data.dtype))
             needs.append(True)
         else:
             edges.append((None, 0))
@@ -357,7 +359,7 @@ def _record(cls, ctx, args, outs):
     n = len(outs)
     if n != 1:
         ctx._n_out = n
-        ctx._out_meta = tuple(None if o is None else (o._data.shape, o.dtype) for o in outs)
+        ctx._out_meta = tuple(None if o is None else (o._data.shape, o._data.dtype) for o in outs)
     non_diff = ctx._non_diff
     dirty = ctx._dirty
     for i, o in enumerate(outs):
@@ -443,9 +445,11 @@ class _OnceDifferentiableError(Function):
 class AccumulateGrad(Node):
     """The node of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
+    _seq = 1 << 62  # leaves accumulate as soon as their gradient is complete
+
     def __init__(self, variable):
         self.variable = variable
-        self._meta = ((variable._data.shape, variable.dtype),)
+        self._meta = ((variable._data.shape, variable._data.dtype),)
 
     def name(self):
         return "torch::autograd::AccumulateGrad"

@@ -24,11 +24,15 @@ def promote(a, b):
         if a._data.dtype == b._data.dtype:
             return a, b
     elif ta:
-        if b.__class__ is float and a._data.dtype.kind == "f":
+        # A Python number never changes a float tensor's dtype (nor an int one's, for ints):
+        # NumPy's weak scalars agree with PyTorch there, so no cast is needed.
+        bc, k = b.__class__, a._data.dtype.kind
+        if (bc is float and k == "f") or (bc is int and k in "fiu"):
             return a, b
         b = _scalar(b)
     elif tb:
-        if a.__class__ is float and b._data.dtype.kind == "f":
+        ac, k = a.__class__, b._data.dtype.kind
+        if (ac is float and k == "f") or (ac is int and k in "fiu"):
             return a, b
         a = _scalar(a)
     else:
