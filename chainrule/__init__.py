@@ -7,6 +7,12 @@ tensor([6.])
 """
 from __future__ import annotations
 
+import warnings as _warnings
+
+# NumPy warns about inf - inf, log(0), 0/0 inside our kernels; PyTorch stays silent and
+# returns inf/nan, so silence those (only for warnings raised from chainrule's own code).
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule\.")
+
 from . import _dtype
 from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype,  # noqa: A004
                      half, iinfo, int, int8, int16, int32, int64, long, promote_types, result_type,

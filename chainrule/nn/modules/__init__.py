@@ -1,1 +1,5 @@
-"""nn modules (filled in by their owners)."""
+"""nn modules: Module, the containers, and (from their owners) the layers."""
+from .module import Module
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+
+__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
