@@ -25,6 +25,7 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import ops  # noqa: E402  (installs Tensor methods)
 from .ops import *  # noqa: F401,F403,E402
+from . import linalg  # noqa: E402
 from . import nn  # noqa: E402
 from . import utils  # noqa: E402
 from . import func  # noqa: E402
