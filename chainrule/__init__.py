@@ -30,6 +30,7 @@ from . import nn  # noqa: E402
 from . import utils  # noqa: E402
 from . import func  # noqa: E402
 from . import viz  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 
