@@ -18,7 +18,17 @@ from .grad_mode import _state
 
 Tensor = None  # bound by chainrule._tensor after the class is defined (import cycle)
 
-__all__ = ["run_backward"]
+__all__ = ["run_backward", "queue_callback"]
+
+_callbacks = []  # run once when the current backward pass finishes (queue_callback)
+_depth = [0]  # nesting of backward passes (a hook may itself call backward)
+
+
+def queue_callback(fn):
+    """Run ``fn()`` once, when the backward pass now running finishes (DDP syncs gradients here)."""
+    if _depth[0] == 0:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _callbacks.append(fn)
 
 def _root_edge(t):
     if not t._requires_grad:
@@ -105,6 +115,8 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
     prev_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
     anomaly = _function._state_anomaly[0]
+    _depth[0] += 1
+    n_callbacks = len(_callbacks)
     try:
         while ready:
             node = heappop(ready)[2]
@@ -170,8 +182,12 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
                     deps[nxt] = c - 1
             if not retain_graph:
                 node._release()
+        while len(_callbacks) > n_callbacks:
+            _callbacks.pop(n_callbacks)()
     finally:
         _state.grad_enabled = prev_mode
+        _depth[0] -= 1
+        del _callbacks[n_callbacks:]
 
     if inputs is not None and not accumulate:
         for k, g in enumerate(captured):
