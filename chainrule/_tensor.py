@@ -472,10 +472,17 @@ class Tensor:
         sdt = self.dtype
         if not _dtype.can_cast(result.dtype, sdt):
             raise RuntimeError(f"result type {_cap(result.dtype)} can't be cast to the desired output type {_cap(sdt)}")
+        base = self._base
+        record = _state.grad_enabled and (result._requires_grad or (base is not None and base._requires_grad))
+        if record and base is not None:
+            from .ops.views import check_inplace_view
+            check_inplace_view(self)  # views of unbind/split outputs, views made under no_grad
+        if not self._data.flags.writeable:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
         np.copyto(self._data, rd, casting="unsafe")
         self._vc[0] += 1
-        base = self._base
-        if _state.grad_enabled and (result._requires_grad or (base is not None and base._requires_grad)):
+        if record:
             if result.dtype is not sdt:
                 result = result.to(sdt)
             if base is not None:
@@ -485,6 +492,8 @@ class Tensor:
                 self.grad_fn = result.grad_fn
                 self._output_nr = result._output_nr
                 self._requires_grad = True
+                from .ops.views import refresh_views
+                refresh_views(self)  # views taken of self before the write now see the new history
         return self
 
     def __setitem__(self, index, value):
