@@ -229,23 +229,20 @@ def _held_after(fn):
 def test_checkpoint_same_gradients_less_memory():
     from chainrule.utils.checkpoint import checkpoint
     rng = np.random.default_rng(0)
-    ws = [C.tensor(rng.standard_normal((256, 256)) * 0.05, requires_grad=True) for _ in range(8)]
-    x = C.tensor(rng.standard_normal((64, 256)))
+    ws = [C.tensor(rng.standard_normal((128, 128)) * 0.05, requires_grad=True) for _ in range(16)]
+    x = C.tensor(rng.standard_normal((64, 128)))
 
-    def block(h, w):
-        return (h @ w).tanh()
+    def block(h, *block_ws):
+        for w in block_ws:
+            h = (h @ w).tanh()
+        return h
 
     def plain():
-        h = x
-        for w in ws:
-            h = block(h, w)
-        return h.sum()
+        return block(x, *ws).sum()
 
-    def ckpt():
-        h = x
-        for w in ws:
-            h = checkpoint(block, h, w, use_reentrant=False)
-        return h.sum()
+    def ckpt():  # two checkpointed segments of eight layers: only their inputs and outputs stay
+        h = checkpoint(block, x, *ws[:8], use_reentrant=False)
+        return checkpoint(block, h, *ws[8:], use_reentrant=False).sum()
 
     loss_p, held_p = _held_after(plain)
     loss_p.backward()
@@ -256,7 +253,7 @@ def test_checkpoint_same_gradients_less_memory():
     loss_c.backward()
     for w, g in zip(ws, g_plain):
         np.testing.assert_allclose(w.grad.numpy(), g, rtol=1e-12)
-    assert held_c < held_p * 0.6, (held_c, held_p)
+    assert held_c < held_p * 0.3, (held_c, held_p)
 
 
 @pytest.mark.skipif(torch is None, reason="needs torch")

@@ -180,10 +180,10 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
             gs = _autograd_grad((out,), inp, create_graph=True)
             return _fill_zeros(gs, inp, strict, "back", True)
 
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict)
+    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict)  # one row per gradient
     if is_in_tuple:
         return res
-    return res[0]
+    return res[0][0]
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
