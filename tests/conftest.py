@@ -1,6 +1,11 @@
 import os
 import sys
 
+# Two cores and parallel test workers: one BLAS thread per worker avoids oversubscription.
+# (Must be set before NumPy is first imported to take effect.)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import numpy as np
 import pytest
 
