@@ -27,6 +27,7 @@ from . import ops  # noqa: E402  (installs Tensor methods)
 from .ops import *  # noqa: F401,F403,E402
 from . import linalg  # noqa: E402
 from . import nn  # noqa: E402
+from . import optim  # noqa: E402
 from . import utils  # noqa: E402
 from . import func  # noqa: E402
 from . import viz  # noqa: E402
