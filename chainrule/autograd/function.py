@@ -153,8 +153,14 @@ class BackwardCFunction(Node):
     _saved = _to_save = _non_diff = _dirty = None
     _released = False
     materialize_grads = True
-    needs_input_grad = ()
-    _n_out = 1
+    _needs = None
+
+    @property
+    def needs_input_grad(self):
+        """One bool per forward argument: does it need a gradient?"""
+        if self._needs is None:
+            self._needs = tuple(fn is not None for fn, _ in self.next_functions)
+        return self._needs
 
     # -- the ctx API -------------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -280,6 +286,7 @@ class Function(metaclass=_FunctionMeta):
                     if isinstance(a, Tensor) and a._requires_grad:
                         record = True
                         break
+            ctx._needs = tuple(record and isinstance(a, Tensor) and a._requires_grad for a in args)
             prev = _state.grad_enabled
             _state.grad_enabled = False
             try:
@@ -338,34 +345,47 @@ def _finish(cls, ctx, args, out, record):
 
 def _record(cls, ctx, args, outs):
     """Make ``ctx`` a graph node: edges to the inputs' nodes, their metadata, saved tensors."""
-    Node._counter[0] += 1
-    ctx._seq = Node._counter[0]
+    counter = _seq_counter
+    counter[0] += 1
+    ctx._seq = counter[0]
     edges = []
     meta = []
-    needs = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
             fn = a.grad_fn
             edges.append((a._accumulator(), 0) if fn is None else (fn, a._output_nr))
             meta.append((a._data.shape, a._data.dtype))
-            needs.append(True)
         else:
-            edges.append((None, 0))
+            edges.append(_NO_EDGE)
             meta.append(None)
-            needs.append(False)
     ctx.next_functions = tuple(edges)
     ctx._meta = tuple(meta)
-    ctx.needs_input_grad = tuple(needs)
+    non_diff = ctx._non_diff
+    dirty = ctx._dirty
+    if len(outs) == 1 and non_diff is None and dirty is None:
+        o = outs[0]
+        if isinstance(o, Tensor) and o._data.dtype.kind == "f":
+            o.grad_fn = ctx
+            o._output_nr = 0
+            o._requires_grad = True
+    else:
+        _record_outputs(ctx, outs, non_diff, dirty)
+    to_save = ctx._to_save
+    if to_save:
+        ctx._saved = tuple(_save(cls, ctx, s, args, outs) for s in to_save)
+        ctx._to_save = None
+    if _state_anomaly[0]:
+        from .anomaly_mode import _record_trace
+        _record_trace(ctx)
+
+
+def _record_outputs(ctx, outs, non_diff, dirty):
     n = len(outs)
     if n != 1:
         ctx._n_out = n
         ctx._out_meta = tuple(None if o is None else (o._data.shape, o._data.dtype) for o in outs)
-    non_diff = ctx._non_diff
-    dirty = ctx._dirty
     for i, o in enumerate(outs):
-        if o is None or o.__class__ is not Tensor and not isinstance(o, Tensor):
-            continue
-        if o._data.dtype.kind != "f":
+        if o is None or not isinstance(o, Tensor) or o._data.dtype.kind != "f":
             continue
         if non_diff is not None and any(o is d or o._data is d for d in non_diff):
             continue
@@ -375,13 +395,10 @@ def _record(cls, ctx, args, outs):
         o.grad_fn = ctx
         o._output_nr = i
         o._requires_grad = True
-    to_save = ctx._to_save
-    if to_save:
-        ctx._saved = tuple(_save(cls, ctx, s, args, outs) for s in to_save)
-        ctx._to_save = None
-    if _state_anomaly[0]:
-        from .anomaly_mode import _record_trace
-        _record_trace(ctx)
+
+
+_NO_EDGE = (None, 0)
+_seq_counter = Node._counter  # creation order of nodes; the engine runs newer nodes first
 
 
 _state_anomaly = [False]
