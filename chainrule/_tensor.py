@@ -494,6 +494,8 @@ class Tensor:
                 self._requires_grad = True
                 from .ops.views import refresh_views
                 refresh_views(self)  # views taken of self before the write now see the new history
+        if result._fw is not None:
+            self._fw = result._fw  # forward-mode tangent of the new value
         return self
 
     def __setitem__(self, index, value):

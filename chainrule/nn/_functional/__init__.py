@@ -1,0 +1,1 @@
+"""The implementation of ``chainrule.nn.functional``, one module per family."""
