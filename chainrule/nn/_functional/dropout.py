@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ... import ops
+from ..._tensor import Tensor
 from ._utils import check_tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
@@ -20,6 +23,23 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _noise_like(input, p):
+    """Bernoulli(1 - p) noise laid out like ``input`` and drawn in its memory order.
+
+    PyTorch draws the mask into ``empty_like(input)``, which keeps a transposed input's
+    strides, and samples in memory order; doing the same gives the same mask per seed.
+    """
+    arr = np.empty_like(input._data)
+    strides = arr.strides
+    order = sorted(range(arr.ndim), key=lambda d: -strides[d])
+    dense = arr.transpose(order)
+    if not dense.flags.c_contiguous:  # an overlapping or gapped layout: fall back to logical order
+        arr = np.empty(input._data.shape, input._data.dtype)
+        dense = arr
+    Tensor._make(dense).bernoulli_(1 - p)
+    return Tensor._make(arr)
+
+
 def _apply(input, p, training, inplace, feature, alpha):
     if not training or p == 0 or input.numel() == 0:
         return input
@@ -28,7 +48,10 @@ def _apply(input, p, training, inplace, feature, alpha):
     shape = tuple(input.shape)
     if feature:
         shape = shape[:2] + (1,) * (len(shape) - 2)
-    noise = ops.empty(shape, dtype=input.dtype).bernoulli_(1 - p)
+    if feature:
+        noise = ops.empty(shape, dtype=input.dtype).bernoulli_(1 - p)
+    else:
+        noise = _noise_like(input, p)
     b = None
     if alpha:
         a = 1.0 / ((_ALPHA * _ALPHA * p + 1) * (1 - p)) ** 0.5
