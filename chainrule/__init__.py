@@ -14,7 +14,7 @@ import warnings as _warnings
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule\.")
 
 from . import _dtype
-from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype,  # noqa: A004
+from ._dtype import (bool, can_cast, double, dtype, finfo, float, float16, float32, float64, get_default_dtype,  # noqa: A004
                      half, iinfo, int, int8, int16, int32, int64, long, promote_types, result_type,
                      set_default_dtype, short, uint8)
 from ._printing import set_printoptions
@@ -25,7 +25,9 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import ops  # noqa: E402  (installs Tensor methods)
 from .ops import *  # noqa: F401,F403,E402
+from . import distributed  # noqa: E402
 from . import linalg  # noqa: E402
+from .ops import random  # noqa: E402
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402
 from . import utils  # noqa: E402

@@ -96,14 +96,19 @@ def get_default_dtype() -> dtype:
 
 def set_default_dtype(d) -> None:
     """Set the default floating dtype: ``set_default_dtype(chainrule.float64)``."""
-    d = to_dtype(d)
+    if d.__class__ is not dtype:
+        raise TypeError("invalid dtype object: only floating-point types are supported as the default type")
     if not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d!r}")
+        raise TypeError("only floating-point types are supported as the default type")
     _default[0] = d
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both ``a`` and ``b`` cast to, as PyTorch defines it."""
+    for k, x in ((1, a), (2, b)):
+        if x.__class__ is not dtype:
+            raise TypeError(f"promote_types(): argument 'type{k}' (position {k}) must be torch.dtype, not "
+                            f"{type(x).__name__}")
     if a is b:
         return a
     if a._rank != b._rank:
@@ -184,7 +189,7 @@ class finfo:
         f = np.finfo(type.np)
         self.bits, self.eps, self.max, self.min = f.bits, builtins_float(f.eps), builtins_float(f.max), builtins_float(f.min)
         self.tiny = self.smallest_normal = builtins_float(f.tiny)
-        self.resolution = builtins_float(f.resolution)
+        self.resolution = 10.0 ** -f.precision
         self.dtype = type.name
 
 
@@ -193,7 +198,9 @@ class iinfo:
 
     def __init__(self, type):  # noqa: A002
         type = to_dtype(type)
-        if type._rank != 1 and type is not bool:
+        if type is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if type._rank != 1:
             raise TypeError("torch.iinfo() requires an integer input type.")
         i = np.iinfo(type.np) if type is not bool else np.iinfo(np.uint8)
         self.bits, self.max, self.min = i.bits, int_(i.max), int_(i.min)

@@ -2,4 +2,4 @@
 from . import functional, init
 from .parameter import Parameter, Buffer
 from .modules import *  # noqa: F403
-from . import utils
+from . import parallel, utils

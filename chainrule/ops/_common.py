@@ -24,15 +24,15 @@ def promote(a, b):
         if a._data.dtype == b._data.dtype:
             return a, b
     elif ta:
-        # A Python number never changes a float tensor's dtype (nor an int one's, for ints):
-        # NumPy's weak scalars agree with PyTorch there, so no cast is needed.
+        # A Python float or int never changes a float tensor's dtype: NumPy's weak scalars
+        # agree with PyTorch there, so no cast is needed. (Ints meeting int tensors may wrap.)
         bc, k = b.__class__, a._data.dtype.kind
-        if (bc is float and k == "f") or (bc is int and k in "fiu"):
+        if k == "f" and (bc is float or bc is int):
             return a, b
         b = _scalar(b)
     elif tb:
         ac, k = a.__class__, b._data.dtype.kind
-        if (ac is float and k == "f") or (ac is int and k in "fiu"):
+        if k == "f" and (ac is float or ac is int):
             return a, b
         a = _scalar(a)
     else:
@@ -65,7 +65,11 @@ def _to(x, dt):
         return float(x) if not isinstance(x, bool) else float(x)
     if dt is _dtype.bool:
         return bool(x)
-    return int(x)
+    v = int(x)
+    info = np.iinfo(dt.np)
+    if info.min <= v <= info.max:
+        return v
+    return (v - info.min) % (info.max - info.min + 1) + info.min  # wrap around, as PyTorch's integers do
 
 
 def as_tensor_arg(x):

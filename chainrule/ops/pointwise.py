@@ -85,6 +85,9 @@ def _broadcasts(fn):
     return wrapper
 
 
+_make = Tensor._make
+
+
 # -- casts and copies ---------------------------------------------------------------------
 class ToCopy(Function):
     _array_forward = True
@@ -339,6 +342,7 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """``input - alpha * other``."""
     _check_binary(input, other, "sub")
+    _check_bool_sub(input, other)
     if input.__class__ is not Tensor and not isinstance(input, Tensor):
         a, b = promote(input, other)
         return _out(RSub.apply(b * alpha if alpha != 1 else b, a), out)
@@ -350,6 +354,17 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
 
 
 subtract = sub
+
+
+def _check_bool_sub(input, other):
+    ib = isinstance(input, bool) or (isinstance(input, Tensor) and input._data.dtype.kind == "b")
+    ob = isinstance(other, bool) or (isinstance(other, Tensor) and other._data.dtype.kind == "b")
+    if ib and ob:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if ib or ob:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:
@@ -381,6 +396,12 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     if rounding_mode is not None:
         from .rounding import _rounded_div
         return _out(_rounded_div(input, other, rounding_mode), out)
+    # True division computes in floating point: an int scalar must not first wrap to the
+    # int tensor's dtype (uint8 / -3 divides by -3, as in PyTorch).
+    if isinstance(input, Tensor) and input._data.dtype.kind in "biu" and type(other) is int:
+        other = float(other)
+    elif isinstance(other, Tensor) and other._data.dtype.kind in "biu" and type(input) is int:
+        input = float(input)
     a, b = promote(input, other)
     fa = isinstance(a, Tensor)
     dt = (a if fa else b).dtype
@@ -411,6 +432,10 @@ negative = neg
 @_broadcasts
 def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001
     """``input ** exponent`` for tensor or number base and exponent."""
+    _check_bool_pow(input, exponent)
+    if isinstance(input, Tensor) and not isinstance(exponent, Tensor) and input._data.dtype.kind == "b" \
+            and isinstance(exponent, bool):
+        return _out(Tensor._make(np.asarray(input._data | (not exponent))), out)  # x ** True is x; ** False is 1
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         if isinstance(exponent, (int, np.integer)) and not isinstance(exponent, bool) and input._data.dtype.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -425,6 +450,16 @@ def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001
         raise TypeError("pow(): expected a Tensor argument")
     s, b = promote(input, exponent)
     return _out(RPow.apply(s, b), out)
+
+
+def _check_bool_pow(input, exponent):
+    ib = isinstance(input, bool) or (isinstance(input, Tensor) and input._data.dtype.kind == "b")
+    eb = isinstance(exponent, bool) or (isinstance(exponent, Tensor) and exponent._data.dtype.kind == "b")
+    if ib and eb and isinstance(exponent, Tensor):  # bool ** bool tensor (bool tensor ** True is allowed)
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
+    if isinstance(input, Tensor) and input._data.dtype.kind in "biu" and not isinstance(exponent, (Tensor, bool)) \
+            and isinstance(exponent, (int, np.integer)) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
 def square(input: Tensor, *, out=None) -> Tensor:
@@ -448,17 +483,31 @@ def _out(result, out):
 
 
 # -- one-input float functions -------------------------------------------------------------------
-def _unary_function(node, forward, rule, saves):
-    """A one-input Function; ``rule(g, s)`` gets the saved input or output ``s`` as a Tensor."""
+def _unary_function(node, forward, rule, saves, array_rule=None):
+    """A one-input Function; ``rule(g, s)`` gets the saved input or output ``s`` as a Tensor.
+
+    ``array_rule(g, s)``, given for the hottest ops, is the same formula on arrays: used when
+    backward is not itself recorded (no ``create_graph``), it saves the Tensor ops the
+    differentiable ``rule`` would run. The op tests check both (first order against torch
+    without a graph, second order through ``rule``).
+    """
     def fwd(ctx, x):
-        with np.errstate(all="ignore"):
-            out = np.asarray(forward(x))  # ufuncs give NumPy scalars for 0-dim input
+        out = forward(x)
+        if out.__class__ is not np.ndarray:
+            out = np.asarray(out)  # ufuncs give NumPy scalars for 0-dim input
         ctx.save_for_backward(out if saves == "output" else x)
         return out
 
-    def bwd(ctx, g):
-        s, = ctx.saved_tensors
-        return rule(g, s)
+    if array_rule is None:
+        def bwd(ctx, g):
+            s, = ctx.saved_tensors
+            return rule(g, s)
+    else:
+        def bwd(ctx, g):
+            s, = ctx.saved_tensors
+            if _state.grad_enabled:
+                return rule(g, s)
+            return _make(array_rule(g._data, s._data))
 
     name = node[:node.index("Backward")]
     return type(name, (Function,), {"_array_forward": True, "_node_name": node,
@@ -529,7 +578,7 @@ def _relu_array(x):
     return np.maximum(x, 0)
 
 
-Exp = _unary_function("ExpBackward0", np.exp, lambda g, out: g * out, "output")
+Exp = _unary_function("ExpBackward0", np.exp, lambda g, out: g * out, "output", np.multiply)
 Exp2 = _unary_function("Exp2Backward0", np.exp2, lambda g, out: g * out * _LN2, "output")
 Expm1 = _unary_function("Expm1Backward0", np.expm1, lambda g, out: g * (out + 1), "output")
 Log = _unary_function("LogBackward0", np.log, lambda g, x: g / x, "input")
@@ -547,11 +596,14 @@ Acos = _unary_function("AcosBackward0", np.arccos, lambda g, x: -g * (1 - x * x)
 Atan = _unary_function("AtanBackward0", np.arctan, lambda g, x: g / (x * x + 1), "input")
 Sinh = _unary_function("SinhBackward0", np.sinh, lambda g, x: g * x.cosh(), "input")
 Cosh = _unary_function("CoshBackward0", np.cosh, lambda g, x: g * x.sinh(), "input")
-Tanh = _unary_function("TanhBackward0", np.tanh, lambda g, out: g * (1 - out * out), "output")
-Sigmoid = _unary_function("SigmoidBackward0", _sigmoid_array, lambda g, out: g * out * (1 - out), "output")
+Tanh = _unary_function("TanhBackward0", np.tanh, lambda g, out: g * (1 - out * out), "output",
+                       lambda g, out: g * (1 - out * out))
+Sigmoid = _unary_function("SigmoidBackward0", _sigmoid_array, lambda g, out: g * out * (1 - out), "output",
+                          lambda g, out: g * out * (1 - out))
 Erf = _unary_function("ErfBackward0", _erf_array, lambda g, x: g * _TWO_OVER_SQRT_PI * (-(x * x)).exp(), "input")
 # relu'(0) = 0 and abs'(0) = 0, as in PyTorch.
-Relu = _unary_function("ReluBackward0", _relu_array, lambda g, out: where(out > 0, g, 0.0), "output")
+Relu = _unary_function("ReluBackward0", _relu_array, lambda g, out: where(out > 0, g, 0.0), "output",
+                       lambda g, out: np.where(out > 0, g, g.dtype.type(0)))
 Abs = _unary_function("AbsBackward0", np.abs, lambda g, x: g * x.sign(), "input")
 
 
@@ -1203,13 +1255,36 @@ def _reflected(fn):
     return method
 
 
+def _fast(cls, slow, *extra, floats_only=False):
+    """``tensor <op> other`` without the general path when no promotion can be needed.
+
+    Same-dtype tensors, or a float tensor with a Python float or int (NumPy's weak scalars
+    agree with PyTorch there), go straight to the Function; anything else, and any
+    broadcasting error (reported in PyTorch's words), takes the general path.
+    """
+    def method(self, other):
+        k = self._data.dtype.kind
+        oc = other.__class__
+        if (k == "f" or (not floats_only and k in "iu")) and (
+                (oc is Tensor and other._data.dtype == self._data.dtype)
+                or (k == "f" and (oc is float or oc is int))):
+            try:
+                return cls.apply(self, other, *extra)
+            except ValueError:
+                pass
+        return slow(self, other)
+    method.__name__ = slow.__name__
+    return method
+
+
 METHODS = {
     "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div, "divide": div,
     "true_divide": div, "neg": neg, "negative": neg, "pow": pow, "clone": clone, "square": square,
     "abs": abs, "absolute": abs, "relu": relu, "atan2": atan2, "arctan2": atan2, "lerp": lerp,
     "addcmul": addcmul, "addcdiv": addcdiv,
-    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub, "__mul__": mul,
-    "__rmul__": mul, "__truediv__": div, "__rtruediv__": _rdiv, "__div__": div, "__pow__": pow,
+    "__add__": _fast(Add, add, 1), "__radd__": _fast(Add, add, 1), "__sub__": _fast(Sub, sub, 1),
+    "__rsub__": _rsub, "__mul__": _fast(Mul, mul), "__rmul__": _fast(Mul, mul),
+    "__truediv__": _fast(Div, div, floats_only=True), "__rtruediv__": _rdiv, "__div__": div, "__pow__": pow,
     "__rpow__": _rpow, "__neg__": neg, "__pos__": lambda self: self, "__abs__": abs,
     "__eq__": _eq_method, "__ne__": _ne_method, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "not_equal": ne, "less": lt,
