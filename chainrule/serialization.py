@@ -40,7 +40,7 @@ def _encode(obj, arrays, seen, path):
             key = path or "tensor"
             while key in arrays:
                 key += "_"
-            arrays[key] = np.ascontiguousarray(obj._data)
+            arrays[key] = np.ascontiguousarray(obj._data).reshape(obj._data.shape)
             seen[id(obj)] = key
         node = {"__tensor__": key}
         if isinstance(obj, Parameter):
@@ -92,7 +92,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     arrays = {}
     seen = {}
     if _is_flat_tensor_dict(obj) and len({id(v) for v in obj.values()}) == len(obj):
-        arrays = {k: np.ascontiguousarray(v._data) for k, v in obj.items()}
+        arrays = {k: np.ascontiguousarray(v._data).reshape(v._data.shape) for k, v in obj.items()}  # 0-d stays 0-d
         structure = {"__flat__": list(obj.keys()), "ordered": isinstance(obj, OrderedDict)}
     else:
         structure = _encode(obj, arrays, seen, "")

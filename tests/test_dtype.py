@@ -73,21 +73,10 @@ def _compare(t, c):
     np.testing.assert_allclose(c[2], t[2], rtol=2e-3, equal_nan=True)
 
 
-def _known_bug(op, a, b):
-    # Reported to the owners of ops/pointwise.py and ops/_common.py; these flip to XPASS once fixed.
-    if op == "sub" and (a == "bool") != (b == "bool"):
-        return "sub with a bool operand must raise RuntimeError (pointwise.sub)"
-    if op == "pow" and a == b == "bool":
-        return "pow of two bool tensors must raise NotImplementedError (pointwise.pow)"
-    return None
-
-
 def _params():
     for op in OPS:
         for a, b in PAIRS:
-            reason = _known_bug(op, a, b)
-            marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-            yield pytest.param(op, a, b, marks=marks, id=f"{op}-{a}-{b}")
+            yield pytest.param(op, a, b, id=f"{op}-{a}-{b}")
 
 
 @pytest.mark.parametrize("op,a,b", list(_params()))
@@ -99,15 +88,7 @@ def test_binary_ops_between_tensors_of_every_dtype_pair(op, a, b):
 
 def _scalar_params():
     for op, name, s in itertools.product(OPS, NAMES, SCALARS):
-        reason = None
-        if op == "sub" and (name == "bool" or s is True):
-            reason = "sub with a bool operand must raise RuntimeError (pointwise.sub)"
-        elif op == "pow" and name == "bool" and (s is True or s == -3):
-            reason = "bool ** True is bool, bool ** -3 raises RuntimeError in torch (pointwise.pow)"
-        elif name == "uint8" and s == -3 and op not in ("truediv", "eq"):
-            reason = "out-of-range Python ints must wrap to the tensor's dtype (_common._to)"
-        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-        yield pytest.param(op, name, s, marks=marks, id=f"{op}-{name}-{s!r}")
+        yield pytest.param(op, name, s, id=f"{op}-{name}-{s!r}")
 
 
 @pytest.mark.parametrize("op,name,s", list(_scalar_params()))
@@ -118,7 +99,6 @@ def test_binary_ops_with_python_scalars(op, name, s):
         _compare(_outcome(f, s, _t(torch, name, kind)), _outcome(f, s, _t(C, name, kind)))
 
 
-@pytest.mark.xfail(reason="Python ints out of an int8 tensor's range must wrap (_common._to)", strict=False)
 def test_small_int_tensor_with_out_of_range_scalar_wraps():
     assert (C.tensor([1], dtype=C.int8) + 300).tolist() == (torch.tensor([1], dtype=torch.int8) + 300).tolist()
 
@@ -156,7 +136,6 @@ def test_default_dtype_get_and_set():
     assert C.get_default_dtype() is C.float32
 
 
-@pytest.mark.xfail(reason="set_default_dtype must refuse Python types (_dtype.set_default_dtype)", strict=False)
 def test_set_default_dtype_refuses_python_float():
     with pytest.raises(TypeError):
         C.set_default_dtype(float)
@@ -182,7 +161,6 @@ def test_can_cast_every_pair():
         assert _dtype.can_cast(getattr(C, a), getattr(C, b)) == torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
 
 
-@pytest.mark.xfail(reason="can_cast is not exported from chainrule/__init__.py", strict=False)
 def test_can_cast_is_public():
     assert C.can_cast(C.int64, C.float32)
 
@@ -196,7 +174,6 @@ def test_finfo(name):
     assert C.finfo().dtype == torch.finfo().dtype == "float32"
 
 
-@pytest.mark.xfail(reason="finfo.resolution must be 10**-precision exactly (_dtype.finfo)", strict=False)
 def test_finfo_resolution():
     assert C.finfo(C.float32).resolution == torch.finfo(torch.float32).resolution
 
@@ -215,7 +192,6 @@ def test_info_errors():
             L.iinfo(L.float32)
 
 
-@pytest.mark.xfail(reason="iinfo(bool) must raise TypeError (_dtype.iinfo)", strict=False)
 def test_iinfo_bool_raises():
     with pytest.raises(TypeError):
         C.iinfo(C.bool)
