@@ -180,8 +180,9 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
                     counter += 1
                 else:
                     deps[nxt] = c - 1
-            if not retain_graph:
-                node._release()
+            if not retain_graph and node._saved is not None:
+                node._saved = None  # free what backward needed; a second backward now raises
+                node._released = True
         while len(_callbacks) > n_callbacks:
             _callbacks.pop(n_callbacks)()
     finally:

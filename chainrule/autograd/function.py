@@ -372,7 +372,7 @@ def _record(cls, ctx, args, outs):
         _record_outputs(ctx, outs, non_diff, dirty)
     to_save = ctx._to_save
     if to_save:
-        ctx._saved = tuple(_save(cls, ctx, s, args, outs) for s in to_save)
+        ctx._saved = tuple([_save(cls, ctx, s, args, outs) for s in to_save])
         ctx._to_save = None
     if _state_anomaly[0]:
         from .anomaly_mode import _record_trace
@@ -407,9 +407,9 @@ _state_anomaly = [False]
 def _save(cls, ctx, s, args, outs):
     if s is None:
         return None
-    if cls._array_forward and not isinstance(s, Tensor):
+    if cls._array_forward and s.__class__ is not Tensor and not isinstance(s, Tensor):
         for a in args:
-            if isinstance(a, Tensor) and a._data is s:
+            if a.__class__ is Tensor and a._data is s or isinstance(a, Tensor) and a._data is s:
                 return _Saved(a)
         for i, o in enumerate(outs):
             if o is not None and o._data is s:

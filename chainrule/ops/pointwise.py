@@ -187,10 +187,15 @@ class Mul(Function):
     def backward(ctx, g):
         if ctx.scalar is not None:
             _ = ctx.saved_tensors  # raises if freed
+            if not _state.grad_enabled:  # no graph to build: the same product on arrays
+                return _make(g._data * ctx.scalar), None
             return g * ctx.scalar, None
         a, b = ctx.saved_tensors
-        ga = g * b if ctx.needs_input_grad[0] else None
-        gb = g * a if ctx.needs_input_grad[1] else None
+        needs = ctx.needs_input_grad
+        if not _state.grad_enabled:
+            return (_make(g._data * b._data) if needs[0] else None), (_make(g._data * a._data) if needs[1] else None)
+        ga = g * b if needs[0] else None
+        gb = g * a if needs[1] else None
         return ga, gb
 
 
