@@ -25,17 +25,26 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import ops  # noqa: E402  (installs Tensor methods)
 from .ops import *  # noqa: F401,F403,E402
-from . import distributed  # noqa: E402
-from . import linalg  # noqa: E402
 from .ops import random  # noqa: E402
-from . import nn  # noqa: E402
-from . import optim  # noqa: E402
-from . import utils  # noqa: E402
-from . import func  # noqa: E402
-from . import viz  # noqa: E402
-from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
+
+# The rest loads on first use (PEP 562), so ``import chainrule`` costs little more than
+# NumPy's own import: ``chainrule.nn`` or ``import chainrule.nn`` loads nn then.
+_LAZY_MODULES = ("nn", "optim", "utils", "func", "viz", "linalg", "distributed", "datasets", "serialization")
+
+
+def __getattr__(name):
+    import importlib
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(f"{__name__}.serialization"), name)
+    raise AttributeError(f"module 'chainrule' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES) | {"save", "load"})
 
 
 def is_floating_point(input) -> bool:

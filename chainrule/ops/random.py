@@ -64,12 +64,22 @@ class Generator:
     tensor([0.4963, 0.7682])
     """
 
-    __slots__ = ("_bg", "_seed", "_fresh", "_normal")
+    __slots__ = ("_bg_obj", "_seed", "_fresh", "_normal")
 
     def __init__(self, device="cpu"):
         check_device(device)
-        self._bg = np.random.MT19937(0)
+        self._bg_obj = None
         self.manual_seed(_DEFAULT_SEED)
+
+    @property
+    def _bg(self):
+        # NumPy's MT19937 is made on the first draw: importing numpy.random costs ~15 ms,
+        # which ``import chainrule`` should not pay.
+        bg = self._bg_obj
+        if bg is None:
+            bg = self._bg_obj = np.random.MT19937(0)
+            bg.state = {"bit_generator": "MT19937", "state": {"key": _mt_key(self._seed), "pos": 624}}
+        return bg
 
     @property
     def device(self):
@@ -78,7 +88,8 @@ class Generator:
     def manual_seed(self, seed) -> Generator:
         """Seed the generator (any int in [-2**63, 2**64)); returns the generator."""
         s = _seed_value(seed)
-        self._bg.state = {"bit_generator": "MT19937", "state": {"key": _mt_key(s), "pos": 624}}
+        if self._bg_obj is not None:
+            self._bg_obj.state = {"bit_generator": "MT19937", "state": {"key": _mt_key(s), "pos": 624}}
         self._seed = s
         self._fresh = True
         self._normal = None
