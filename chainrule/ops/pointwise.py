@@ -614,6 +614,8 @@ Abs = _unary_function("AbsBackward0", np.abs, lambda g, x: g * x.sign(), "input"
 
 def _float_unary(name, cls, doc):
     def op(input, *, out=None):
+        if out is None and input.__class__ is Tensor and input._data.dtype.kind == "f":
+            return cls.apply(input)  # the common case, without the checks below
         _check_tensor(input, name)
         return _out(cls.apply(_float_input(input)), out)
     op.__name__ = op.__qualname__ = name
@@ -1263,21 +1265,48 @@ def _reflected(fn):
 def _fast(cls, slow, *extra, floats_only=False):
     """``tensor <op> other`` without the general path when no promotion can be needed.
 
-    Same-dtype tensors, or a float tensor with a Python float or int (NumPy's weak scalars
-    agree with PyTorch there), go straight to the Function; anything else, and any
-    broadcasting error (reported in PyTorch's words), takes the general path.
+    A float tensor with a Python float or int (NumPy's weak scalars agree with PyTorch
+    there), or two tensors of one dtype, go straight to the Function; anything else, and
+    any broadcasting error (reported in PyTorch's words), takes the general path.
     """
-    def method(self, other):
-        k = self._data.dtype.kind
-        oc = other.__class__
-        if (k == "f" or (not floats_only and k in "iu")) and (
-                (oc is Tensor and other._data.dtype == self._data.dtype)
-                or (k == "f" and (oc is float or oc is int))):
-            try:
-                return cls.apply(self, other, *extra)
-            except ValueError:
-                pass
-        return slow(self, other)
+    kinds = "f" if floats_only else "fiu"
+
+    if extra:
+        alpha = extra[0]
+
+        def method(self, other):
+            oc = other.__class__
+            if oc is float or oc is int:
+                if self._data.dtype.kind == "f":
+                    try:
+                        return cls.apply(self, other, alpha)
+                    except ValueError:
+                        pass
+            elif oc is Tensor:
+                d = self._data.dtype
+                if d == other._data.dtype and d.kind in kinds:
+                    try:
+                        return cls.apply(self, other, alpha)
+                    except ValueError:
+                        pass
+            return slow(self, other)
+    else:
+        def method(self, other):
+            oc = other.__class__
+            if oc is float or oc is int:
+                if self._data.dtype.kind == "f":
+                    try:
+                        return cls.apply(self, other)
+                    except ValueError:
+                        pass
+            elif oc is Tensor:
+                d = self._data.dtype
+                if d == other._data.dtype and d.kind in kinds:
+                    try:
+                        return cls.apply(self, other)
+                    except ValueError:
+                        pass
+            return slow(self, other)
     method.__name__ = slow.__name__
     return method
 
