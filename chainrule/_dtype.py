@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# PyTorch's Python scalars are "weak" (they never widen a tensor's dtype), which is NumPy 2's
+# rule (NEP 50). NumPy 1.24-1.26 can follow it too when asked; chainrule asks.
+if np.lib.NumpyVersion(np.__version__) < "2.0.0" and hasattr(np, "_set_promotion_state"):
+    np._set_promotion_state("weak")
+
 __all__ = [
     "dtype", "float16", "half", "float32", "float", "float64", "double",
     "int8", "int16", "int32", "int", "int64", "long", "short", "uint8", "bool",

@@ -1058,6 +1058,13 @@ def logdet(input):
     return where(sign == -1, math.nan, lad)
 
 
+def _solve_matrices(A, B):
+    """``A X = B`` for stacks of matrices, batch dims broadcast first (NumPy 1.x would read a
+    B with one dim fewer than A as a stack of vectors)."""
+    batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
+    return np.linalg.solve(np.broadcast_to(A, batch + A.shape[-2:]), np.broadcast_to(B, batch + B.shape[-2:]))
+
+
 class LinalgSolve(Function):
     _array_forward = True
     _node_name = "LinalgSolveExBackward0"
@@ -1067,11 +1074,11 @@ class LinalgSolve(Function):
         ctx.vector, ctx.left = vector, left
         try:
             if vector:
-                X = np.linalg.solve(A, B[..., None])[..., 0]
+                X = _solve_matrices(A, B[..., None])[..., 0]
             elif left:
-                X = np.linalg.solve(A, B)
+                X = _solve_matrices(A, B)
             else:  # X A = B  <=>  A^T X^T = B^T
-                X = np.swapaxes(np.linalg.solve(np.swapaxes(A, -1, -2), np.swapaxes(B, -1, -2)), -1, -2)
+                X = np.swapaxes(_solve_matrices(np.swapaxes(A, -1, -2), np.swapaxes(B, -1, -2)), -1, -2)
         except np.linalg.LinAlgError:
             batch = np.broadcast_shapes(A.shape[:-2], B.shape[:B.ndim - (1 if vector else 2)])
             a = np.broadcast_to(A, batch + A.shape[-2:])

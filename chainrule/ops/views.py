@@ -333,9 +333,10 @@ def _viewable(arr, shape):
     if arr.flags.c_contiguous or arr.shape == shape:
         return True
     try:
-        np.reshape(arr, shape, copy=False)
+        v = arr.view()
+        v.shape = shape  # raises when the layout would need a copy (NumPy 1.x and 2.x alike)
         return True
-    except ValueError:
+    except (ValueError, AttributeError):
         return False
 
 
