@@ -24,9 +24,11 @@ class _Recompute:
         return i  # nothing of the tensor is kept
 
     def unpack(self, i):
-        if self.values is None:
+        # Each recomputed tensor is handed out once and then dropped, so memory falls as
+        # backward proceeds; a second backward (retain_graph) recomputes again.
+        if self.values is None or i not in self.values:
             self._recompute()
-        return self.values[i]
+        return self.values.pop(i)
 
     def _recompute(self):
         values = []
@@ -51,7 +53,7 @@ class _Recompute:
             raise RuntimeError("torch.utils.checkpoint: a different number of tensors was saved during the "
                                f"original forward and recomputation (saved {self.count}, recomputed "
                                f"{len(values)}).")
-        self.values = values
+        self.values = dict(enumerate(values))
 
 
 def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, determinism_check="default",
