@@ -124,8 +124,7 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
             if buf is None:
                 buf = [None] * node._n_out
             is_leaf = node.__class__ is AccumulateGrad
-            if (node._tensor_hooks is not None or node._retain_hooks is not None or node._pre_hooks is not None
-                    or (is_leaf and node.variable._hooks)):
+            if node._hooked or (is_leaf and node.variable._hooks):
                 buf = _run_pre_hooks(node, buf)
             if targets is not None and node in targets:
                 for nr, slots in targets[node].items():
@@ -145,7 +144,7 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
             edges = node.next_functions
             if not edges:
                 continue
-            if anomaly or node._hooks is not None or None in buf:
+            if anomaly or node._hooked or None in buf:
                 outs = _call(node, buf, anomaly)
             else:
                 outs = node._fn.backward(node, *buf)

@@ -108,6 +108,7 @@ class Node:
     _saved = None
     _seq = 0
     _n_out = 1
+    _hooked = False  # set once any hook is registered here: the engine checks one flag
     _counter = [0]
 
     def name(self):
@@ -118,6 +119,7 @@ class Node:
         from .hooks import RemovableHandle
         if self._hooks is None:
             self._hooks = {}
+        self._hooked = True
         return RemovableHandle(self._hooks, fn)
 
     def register_prehook(self, fn):
@@ -125,6 +127,7 @@ class Node:
         from .hooks import RemovableHandle
         if self._pre_hooks is None:
             self._pre_hooks = {}
+        self._hooked = True
         return RemovableHandle(self._pre_hooks, fn)
 
     @property
@@ -140,6 +143,7 @@ class Node:
         if table is None:
             table = {}
             setattr(self, attr, table)
+        self._hooked = True
         return RemovableHandle(table.setdefault(output_nr, {}), fn)
 
     def __repr__(self):
@@ -274,7 +278,13 @@ class Function(metaclass=_FunctionMeta):
             record = record and _state.grad_enabled
             out = cls.forward(ctx, *arrays, **kwargs)
             if out.__class__ is np.ndarray and ctx._dirty is None:
-                result = _make(out)
+                # _make, inlined: this line runs once per op
+                result = _new(Tensor)
+                result._data = out
+                result._requires_grad = False
+                result.grad_fn = None
+                result._output_nr = 0
+                result._vc = [0]
                 if record:
                     _record(cls, ctx, args, (result,))
             else:
@@ -310,6 +320,7 @@ class Function(metaclass=_FunctionMeta):
 _fw_levels = []  # open forward-AD levels (forward_ad.py); empty means no tangents anywhere
 _saved_hooks = []  # (pack, unpack) pairs from graph.saved_tensors_hooks, innermost last
 _make = None  # Tensor._make, bound by chainrule._tensor
+_new = object.__new__
 
 
 def _wrap_output(cls, o, args):
@@ -347,17 +358,18 @@ def _record(cls, ctx, args, outs):
     """Make ``ctx`` a graph node: edges to the inputs' nodes, their metadata, saved tensors."""
     counter = _seq_counter
     counter[0] += 1
-    ctx._seq = counter[0]
     edges = []
     meta = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
             fn = a.grad_fn
             edges.append((a._accumulator(), 0) if fn is None else (fn, a._output_nr))
-            meta.append((a._data.shape, a._data.dtype))
+            d = a._data
+            meta.append((d.shape, d.dtype))
         else:
             edges.append(_NO_EDGE)
             meta.append(None)
+    ctx._seq = counter[0]
     ctx.next_functions = tuple(edges)
     ctx._meta = tuple(meta)
     non_diff = ctx._non_diff
