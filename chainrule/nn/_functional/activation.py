@@ -13,7 +13,8 @@ import numpy as np
 
 from ... import ops
 from ...autograd.function import Function
-from ...ops.pointwise import _erf_array, _inplace
+from ...ops.pointwise import _inplace
+from ._erf import normal_cdf
 from ._utils import check_tensor, const, grad_mode
 
 __all__ = ["relu", "relu_", "relu6", "gelu", "silu", "tanh", "sigmoid", "softmax", "log_softmax", "softmin",
@@ -287,29 +288,55 @@ class Mish(Function):
 
 
 class Gelu(Function):
+    """x Phi(x), or its tanh approximation. Forward keeps what backward needs (Phi and the
+    density, or the tanh), so backward without a graph is a few multiplications; with
+    create_graph it is rebuilt from x with differentiable ops."""
     _array_forward = True
     _node_name = "GeluBackward0"
 
     @staticmethod
     def forward(ctx, x, approximate):
         ctx.approximate = approximate
-        ctx.save_for_backward(x)
+        dt = x.dtype
+        xw = x if dt in (np.float32, np.float64) else x.astype(np.float32)  # half computes in float32
         if approximate == "tanh":
-            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
-        return 0.5 * x * (1 + _erf_array(x * _INV_SQRT_2))
+            t = np.tanh(_SQRT_2_OVER_PI * (xw + 0.044715 * xw * xw * xw))
+            out = 1 + t
+            out *= xw
+            out *= 0.5
+            ctx.save_for_backward(x, t)
+        else:
+            cdf, dens = normal_cdf(xw)
+            out = xw * cdf
+            ctx.save_for_backward(x, cdf, dens)
+        return out if out.dtype == dt else out.astype(dt)
 
     @staticmethod
     def backward(ctx, g):
-        x, = ctx.saved_tensors
+        x, *kept = ctx.saved_tensors
+        if grad_mode():
+            if ctx.approximate == "tanh":
+                t = ((x + 0.044715 * x * x * x) * _SQRT_2_OVER_PI).tanh()
+                d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            else:
+                d = 0.5 * (1 + ops.erf(x * _INV_SQRT_2)) + x * (x * x * -0.5).exp() * _INV_SQRT_2PI
+            return g * d, None
+        xd = x._data
         if ctx.approximate == "tanh":
-            t = ((x + 0.044715 * x * x * x) * _SQRT_2_OVER_PI).tanh()
-            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-        elif grad_mode():
-            d = 0.5 * (1 + ops.erf(x * _INV_SQRT_2)) + x * (x * x * -0.5).exp() * _INV_SQRT_2PI
+            t = kept[0]._data
+            d = 1 - t * t
+            d *= xd
+            d *= 1 + (3 * 0.044715) * xd * xd
+            d *= 0.5 * _SQRT_2_OVER_PI
+            d += 0.5 * (1 + t)
         else:
-            xd = x._data
-            d = const(0.5 * (1 + _erf_array(xd * _INV_SQRT_2)) + xd * np.exp(-0.5 * xd * xd) * _INV_SQRT_2PI)
-        return g * d, None
+            cdf, dens = kept[0]._data, kept[1]._data
+            d = xd * dens
+            d *= _INV_SQRT_2PI
+            d += cdf
+        if d.dtype != xd.dtype:
+            d = d.astype(xd.dtype)
+        return g * const(d), None
 
 
 class Glu(Function):

@@ -1,4 +1,11 @@
-"""scaled_dot_product_attention (a composition of matmul, softmax and dropout)."""
+"""scaled_dot_product_attention.
+
+Without dropout (and without a mask that itself requires grad) it is one primitive, for
+speed: ``softmax(q k^T * scale + mask) v`` computed in place on arrays, the probabilities
+kept for backward, whose array form is four batched matmuls and a few passes. With
+``create_graph`` the backward is rebuilt from q, k, v with chainrule ops. Otherwise (dropout,
+a differentiable float mask) it is the composition of matmul, softmax and dropout.
+"""
 from __future__ import annotations
 
 import math
@@ -6,7 +13,9 @@ import math
 import numpy as np
 
 from ... import ops
-from ._utils import check_tensor, const
+from ..._tensor import Tensor
+from ...autograd.function import Function
+from ._utils import check_tensor, const, grad_mode
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -49,6 +58,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         key = _repeat_heads(key, rep)
         value = _repeat_heads(value, rep)
     s = 1.0 / math.sqrt(E) if scale is None else float(scale)
+    if dropout_p == 0.0 and (attn_mask is None or not attn_mask.requires_grad):
+        mask = None
+        if is_causal:
+            mask = _causal_mask(L, S, query._data.dtype)
+        elif attn_mask is not None:
+            check_tensor(attn_mask, "scaled_dot_product_attention", "attn_mask", 4)
+            m = attn_mask._data
+            mask = m if attn_mask.dtype.is_floating_point else np.where(m, 0.0, -np.inf).astype(query._data.dtype)
+        if mask is None or _broadcasts(tuple(query.shape[:-1]) + (S,), mask.shape):
+            return _Attention.apply(query, key, value, mask, s)
     scores = ops.matmul(query, key.transpose(-2, -1)) * s
     allowed = None
     if is_causal:
@@ -81,3 +100,95 @@ def _safe_softmax(scores):
         return ops.softmax(scores, -1)
     fixed = ops.where(const(np.broadcast_to(dead, scores._data.shape)), ops.zeros_like(scores), scores)
     return ops.softmax(fixed, -1) * const((~dead).astype(scores._data.dtype))
+
+
+_CAUSAL = {}
+
+
+def _causal_mask(L, S, dt):
+    """The additive (L, S) mask of ``is_causal`` (0 on and below the diagonal, -inf above), cached."""
+    key = (L, S, dt)
+    m = _CAUSAL.get(key)
+    if m is None:
+        m = np.where(np.tril(np.ones((L, S), dtype=bool)), 0.0, -np.inf).astype(dt)
+        m.flags.writeable = False
+        if len(_CAUSAL) > 16:
+            _CAUSAL.clear()
+        _CAUSAL[key] = m
+    return m
+
+
+def _broadcasts(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False  # the composite path raises PyTorch's error
+    return True
+
+
+def _swap(a):
+    return np.swapaxes(a, -1, -2)
+
+
+class _Attention(Function):
+    """(q, k, v, additive mask array or None, scale) -> softmax(q k^T scale + mask) v."""
+    _array_forward = True
+    _node_name = "ScaledDotProductFlashAttentionForCpuBackward0"
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, scale):
+        p = np.matmul(q, _swap(k))
+        p *= scale
+        if mask is not None:
+            if np.broadcast_shapes(p.shape, mask.shape) == p.shape:
+                p += mask
+            else:
+                p = p + mask
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = p.max(axis=-1, keepdims=True)
+            dead = None
+            if mask is not None:
+                dead = np.isneginf(m)
+                if dead.any():
+                    m[dead] = 0  # a row that may attend to nothing gives zeros, not nan
+                else:
+                    dead = None
+            p -= m
+            np.exp(p, out=p)
+            total = p.sum(axis=-1, keepdims=True)
+            if dead is not None:
+                total[dead] = 1
+            p /= total
+        ctx.scale, ctx.mask = scale, mask
+        ctx.save_for_backward(q, k, v, p)
+        return np.matmul(p, v)
+
+    @staticmethod
+    def backward(ctx, g):
+        q, k, v, p = ctx.saved_tensors
+        scale = ctx.scale
+        need = ctx.needs_input_grad
+        if grad_mode():  # create_graph: the probabilities as functions of q and k
+            scores = ops.matmul(q, k.transpose(-2, -1)) * scale
+            if ctx.mask is not None:
+                scores = scores + const(ctx.mask)
+            p = _safe_softmax(scores)
+            dp = ops.matmul(g, v.transpose(-2, -1))
+            ds = p * (dp - (dp * p).sum(-1, keepdim=True)) * scale
+            gq = ops.matmul(ds, k) if need[0] else None
+            gk = ops.matmul(ds.transpose(-2, -1), q) if need[1] else None
+            gv = ops.matmul(p.transpose(-2, -1), g) if need[2] else None
+            return gq, gk, gv, None, None
+        G, pa = g._data, p._data
+        ds = np.matmul(G, _swap(v._data))
+        gv = _make(np.matmul(_swap(pa), G)) if need[2] else None
+        t = ds * pa
+        ds -= t.sum(axis=-1, keepdims=True)
+        ds *= pa
+        ds *= scale
+        gq = _make(np.matmul(ds, k._data)) if need[0] else None
+        gk = _make(np.matmul(_swap(ds), q._data)) if need[1] else None
+        return gq, gk, gv, None, None
+
+
+_make = Tensor._make

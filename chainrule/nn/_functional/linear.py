@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.grad_mode import _state
 from ._utils import check_tensor, shape_str
+
+_make = Tensor._make
 
 __all__ = ["linear", "bilinear"]
 
@@ -27,8 +31,12 @@ class Mm(Function):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        gx = Mm.apply(g, w.t()) if ctx.needs_input_grad[0] else None
-        gw = Mm.apply(g.t(), x.t()) if ctx.needs_input_grad[1] else None
+        need = ctx.needs_input_grad
+        if not _state.grad_enabled:  # no graph to build: the two GEMMs on arrays
+            gd = g._data
+            return (_make(gd @ w._data) if need[0] else None), (_make(gd.T @ x._data) if need[1] else None)
+        gx = Mm.apply(g, w.t()) if need[0] else None
+        gw = Mm.apply(g.t(), x.t()) if need[1] else None
         return gx, gw
 
 
@@ -39,6 +47,7 @@ class Addmm(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
+        ctx.bias_shape = b.shape
         ctx.save_for_backward(x, w)
         out = np.matmul(x, w.T)
         if out.shape == np.broadcast_shapes(out.shape, b.shape):
@@ -51,6 +60,18 @@ class Addmm(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
+        if not _state.grad_enabled:  # no graph to build: the GEMMs on arrays, the bias sum as a GEMV
+            gd = g._data
+            gb = None
+            if need[2]:
+                bshape = ctx.bias_shape
+                if bshape == gd.shape:
+                    gb = g
+                elif len(bshape) == 1 and bshape[0] == gd.shape[1] and gd.flags.c_contiguous:
+                    gb = _make(np.ones(gd.shape[0], dtype=gd.dtype) @ gd)
+                else:
+                    gb = g
+            return ((_make(gd @ w._data) if need[0] else None), (_make(gd.T @ x._data) if need[1] else None), gb)
         gx = Mm.apply(g, w.t()) if need[0] else None
         gw = Mm.apply(g.t(), x.t()) if need[1] else None
         return gx, gw, (g if need[2] else None)

@@ -12,8 +12,11 @@ import math
 import numpy as np
 
 from ... import _dtype
+from ..._tensor import Tensor
 from ...autograd.function import Function
 from ._utils import check_tensor, const, grad_mode, shape_str
+
+_make = Tensor._make
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "instance_norm",
            "local_response_norm"]
@@ -22,28 +25,42 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "i
 class _Spec:
     """How to normalise: reshape to ``gshape`` (or not), reduce ``axes``; ``fixed`` = use given stats."""
 
-    __slots__ = ("gshape", "axes", "eps", "fixed", "mean", "invstd")
+    __slots__ = ("gshape", "axes", "eps", "fixed", "mean", "invstd", "centered")
 
-    def __init__(self, gshape, axes, eps, fixed, mean, invstd):
+    def __init__(self, gshape, axes, eps, fixed, mean, invstd, centered=None):
         self.gshape, self.axes, self.eps, self.fixed = gshape, axes, eps, fixed
         self.mean, self.invstd = mean, invstd
+        self.centered = centered  # x - mean, already computed for the statistics (forward scales it in place)
 
 
 def _mean(x, axes):
     nd = x.ndim
     if axes == tuple(range(nd - len(axes), nd)) and x.flags.c_contiguous and x.size:
         # trailing axes: a matrix-vector product is several times faster than ufunc.reduce on short rows
-        k = int(np.prod([x.shape[a] for a in axes]))
+        k = math.prod([x.shape[a] for a in axes])
         m = x.reshape(-1, k) @ np.full(k, 1.0 / k, dtype=x.dtype)
         return m.reshape(x.shape[:nd - len(axes)] + (1,) * len(axes))
     return x.mean(axis=axes, keepdims=True)
 
 
-def _stats(xg, axes, eps):
+def _stats(xg, axes, eps, keep_centered=False):
     mean = _mean(xg, axes)
     d = xg - mean
     var = _mean(d * d, axes)
-    return mean, var, 1.0 / np.sqrt(var + eps)
+    invstd = 1.0 / np.sqrt(var + eps)
+    return (mean, var, invstd, d) if keep_centered else (mean, var, invstd)
+
+
+def _sum_to(a, shape):
+    """Sum ``a`` down to ``shape`` (the engine would, one node later; trailing-axis layouts use a GEMV)."""
+    if a.shape == shape:
+        return a
+    lead = a.ndim - len(shape)
+    if a.flags.c_contiguous and shape == a.shape[lead:]:
+        rows = a.reshape(-1, math.prod(shape))
+        return (np.ones(rows.shape[0], dtype=a.dtype) @ rows).reshape(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
+    return a.sum(axis=axes).reshape(shape)
 
 
 class NativeNorm(Function):
@@ -54,8 +71,15 @@ class NativeNorm(Function):
     def forward(ctx, x, w, b, spec):
         ctx.spec = spec
         ctx.has_w = w is not None
-        xg = x.reshape(spec.gshape) if spec.gshape is not None else x
-        xhat = ((xg - spec.mean) * spec.invstd).reshape(x.shape)
+        ctx.shapes = (None if w is None else w.shape, None if b is None else b.shape)
+        if spec.centered is not None:
+            xhat = spec.centered
+            spec.centered = None
+            xhat *= spec.invstd
+        else:
+            xg = x.reshape(spec.gshape) if spec.gshape is not None else x
+            xhat = (xg - spec.mean) * spec.invstd
+        xhat = xhat.reshape(x.shape)
         ctx.xhat = xhat
         out = xhat * w if w is not None else xhat.copy()
         if b is not None:
@@ -70,6 +94,8 @@ class NativeNorm(Function):
         need = ctx.needs_input_grad
         axes = spec.axes
         gs = spec.gshape
+        if not grad_mode():
+            return _backward_arrays(ctx, g, None if w is None else w._data, need)
         if grad_mode():  # create_graph: statistics as functions of x, so the rule differentiates again
             xg = x.reshape(gs) if gs is not None else x
             if spec.fixed:
@@ -99,6 +125,47 @@ class NativeNorm(Function):
         if need[2]:
             gb = g
         return gx, gw, gb, None
+
+
+def _backward_arrays(ctx, gt, w, need):
+    """The same rule on arrays, when no graph is being built."""
+    g = gt._data
+    spec = ctx.spec
+    axes, gs = spec.axes, spec.gshape
+    xhat = ctx.xhat
+    gx = gw = gb = None
+    gxhat = g * xhat if need[1] or (need[0] and not spec.fixed) else None
+    if need[0]:
+        gxh = g * w if w is not None else g.copy()
+        if gs is not None:
+            gxh = gxh.reshape(gs)
+        if spec.fixed:
+            gxh *= spec.invstd
+            gx = gxh
+        else:
+            xh = xhat.reshape(gs) if gs is not None else xhat
+            if w is not None and gs is None and w.shape == g.shape[g.ndim - w.ndim:] and g.flags.c_contiguous:
+                # layer norm: the two means are GEMVs with w, on g and on g * xhat (needed for gw anyway)
+                k = w.size
+                wv = w.reshape(k) * (1.0 / k)
+                lead = g.shape[:g.ndim - w.ndim] + (1,) * w.ndim
+                m1 = (g.reshape(-1, k) @ wv).reshape(lead)
+                m2 = (gxhat.reshape(-1, k) @ wv).reshape(lead)
+            else:
+                m1 = _mean(gxh, axes)
+                m2 = _mean(gxh * xh, axes)
+            m2 = m2 * spec.invstd
+            t = xh * m2
+            t += m1 * spec.invstd
+            gxh *= spec.invstd
+            gxh -= t
+            gx = gxh
+        gx = _make(gx.reshape(g.shape))
+    if need[1]:
+        gw = _make(_sum_to(gxhat, ctx.shapes[0]))
+    if need[2]:
+        gb = gt if g.shape == ctx.shapes[1] else _make(_sum_to(g, ctx.shapes[1]))
+    return gx, gw, gb, None
 
 
 class NativeLayerNorm(NativeNorm):
@@ -201,8 +268,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_float(input, "LayerNormKernelImpl")
     _check_param_dtype(input, (weight, bias))
     axes = tuple(range(len(xs) - k, len(xs)))
-    mean, _, invstd = _stats(input._data, axes, eps)
-    spec = _Spec(None, axes, eps, False, mean, invstd)
+    mean, _, invstd, centered = _stats(input._data, axes, eps, keep_centered=True)
+    spec = _Spec(None, axes, eps, False, mean, invstd, centered)
     return NativeLayerNorm.apply(input, weight, bias, spec)
 
 

@@ -283,6 +283,31 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     return out, None
 
 
+def _self_attention_batch_first(mha, x, attn_mask, is_causal):
+    """Self-attention on batch-first (N, L, E) input, kept batch-first throughout.
+
+    The same arithmetic as ``multi_head_attention_forward`` (and the same dropout draws), without
+    its sequence-first copies of the input and of q, k, v: the heads are views of the one projection,
+    and the only copy is the merge of the heads before the output projection.
+    """
+    N, L, E = x.shape
+    H = mha.num_heads
+    hd = E // H
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    if attn_mask is not None and tuple(attn_mask.shape) != (L, L):
+        raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {(L, L)}.")
+    mask = None if is_causal else attn_mask
+    dropout_p = mha.dropout if mha.training else 0.0
+    q, k, v = (t.reshape(N, L, H, hd).transpose(1, 2)
+               for t in F.linear(x, mha.in_proj_weight, mha.in_proj_bias).chunk(3, -1))
+    out = F.scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal)
+    # Sequence-first memory seen batch-first, as PyTorch returns it (a dropout after it draws in memory order).
+    out = out.permute(2, 0, 1, 3).reshape(L * N, E)
+    return F.linear(out, mha.out_proj.weight, mha.out_proj.bias).reshape(L, N, E).transpose(0, 1)
+
+
 class MultiheadAttention(Module):
     r"""Attention from ``query`` to ``key``/``value`` in ``num_heads`` parallel heads.
 
@@ -365,6 +390,10 @@ class MultiheadAttention(Module):
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask),
                                            "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        if (self.batch_first and is_batched and query is key and key is value and key_padding_mask is None
+                and not need_weights and self._qkv_same_embed_dim and self.bias_k is None and not self.add_zero_attn
+                and query.size(-1) == self.embed_dim and (attn_mask is None or attn_mask.dim() == 2)):
+            return _self_attention_batch_first(self, query, attn_mask, is_causal), None
         if self.batch_first and is_batched:
             # keep "query is key is value" true after the transpose: it selects the one-matmul projection
             if key is value:

@@ -1,9 +1,10 @@
 """Recurrent layers: RNN, LSTM, GRU and their single-step cells.
 
-Each layer runs its time loop in Python: one matmul projects the input of every time
-step at once, then each step adds ``h @ W_hh.T`` and applies the cell's gates. The
-steps are built from differentiable primitives (linear, sigmoid, tanh, ...), so every
-order of gradient comes for free. Parameter names, shapes, registration order and
+Each layer and direction projects its whole input sequence with one matmul
+(``x @ W_ih.T + b_ih``), then runs the time loop as one fused Function (see
+``nn/_functional/rnn_cells.py``): one graph node per layer instead of some twenty per time
+step, with a backward that still supports every order of gradient. The cells are the same
+Functions over a sequence of length one. Parameter names, shapes, registration order and
 initialisation follow PyTorch's, so ``state_dict()`` keys match and, after the same
 ``manual_seed``, the initial weights are PyTorch's.
 
@@ -22,6 +23,7 @@ from ..._size import check_device
 from ...ops.creation import empty, zeros
 from ...ops.shape import cat, stack
 from .. import functional as F
+from .._functional.rnn_cells import gru_layer, lstm_layer, rnn_layer
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -31,34 +33,21 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
-# -- cells: one time step, given the input projection ``gi = x @ W_ih.T + b_ih`` -----------------
-def _tanh_step(gi, h, w_hh, b_hh):
-    return (gi + F.linear(h, w_hh, b_hh)).tanh()
+# -- one layer and direction: a fused Function (rnn_cells.py) over the projected input ---------------------
+def _layer(mode, x, w_ih, b_ih, h, c, w_hh, b_hh, w_hr=None, reverse=False):
+    """Project ``x`` (L, N, H_in) with W_ih and run the time loop; returns (output, h_n, c_n or None).
 
-
-def _relu_step(gi, h, w_hh, b_hh):
-    return (gi + F.linear(h, w_hh, b_hh)).relu()
-
-
-def _lstm_step(gi, h, c, w_hh, b_hh, w_hr=None):
-    i, f, g, o = (gi + F.linear(h, w_hh, b_hh)).chunk(4, -1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
-    if w_hr is not None:
-        h = F.linear(h, w_hr)
-    return h, c
-
-
-def _gru_step(gi, h, w_hh, b_hh):
-    ir, iz, in_ = gi.chunk(3, -1)
-    hr, hz, hn = F.linear(h, w_hh, b_hh).chunk(3, -1)
-    r = (ir + hr).sigmoid()
-    z = (iz + hz).sigmoid()
-    n = (in_ + r * hn).tanh()
-    return (h - n) * z + n
-
-
-_STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "GRU": _gru_step}
+    For LSTM and Elman RNN both biases only ever appear summed, so they are added once (to the
+    projection's bias) instead of at every step.
+    """
+    if mode == "GRU":
+        ys, hn = gru_layer(F.linear(x, w_ih, b_ih), h, w_hh, b_hh, reverse)
+        return ys, hn, None
+    gi = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    if mode == "LSTM":
+        return lstm_layer(gi, h, c, w_hh, None, w_hr, reverse)
+    ys, hn = rnn_layer(gi, h, w_hh, None, mode == "RNN_RELU", reverse)
+    return ys, hn, None
 
 
 def _check_size_arg(value, name):
@@ -212,11 +201,9 @@ class RNNBase(Module):
         """
         dirs = 2 if self.bidirectional else 1
         lstm = self.mode == "LSTM"
-        step = None if lstm else _STEPS[self.mode]
         h_init = h0.unbind(0)
         c_init = c0.unbind(0) if lstm else None
         h_last, c_last = [], []
-        seq_len = x.size(0)
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
@@ -225,17 +212,9 @@ class RNNBase(Module):
                 w_ih, w_hh = weights[0], weights[1]
                 b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
                 w_hr = weights[-1] if self.proj_size > 0 else None
-                gis = F.linear(x, w_ih, b_ih).unbind(0)
-                h = h_init[idx]
-                c = c_init[idx] if lstm else None
-                ys = [None] * seq_len
-                for t in (range(seq_len - 1, -1, -1) if d == 1 else range(seq_len)):
-                    if lstm:
-                        h, c = _lstm_step(gis[t], h, c, w_hh, b_hh, w_hr)
-                    else:
-                        h = step(gis[t], h, w_hh, b_hh)
-                    ys[t] = h
-                outs.append(stack(ys, 0))
+                ys, h, c = _layer(self.mode, x, w_ih, b_ih, h_init[idx], c_init[idx] if lstm else None, w_hh, b_hh,
+                                  w_hr, d == 1)
+                outs.append(ys)
                 h_last.append(h)
                 c_last.append(c)
             x = outs[0] if dirs == 1 else cat(outs, -1)
@@ -451,6 +430,12 @@ class RNNCellBase(Module):
         return input, hx, is_batched
 
 
+def _cell_step(mode, cell, input, h, c=None):
+    """One step of a cell: the layer Function over a sequence of length 1; returns (h', c')."""
+    _, h, c = _layer(mode, input.unsqueeze(0), cell.weight_ih, cell.bias_ih, h, c, cell.weight_hh, cell.bias_hh)
+    return h, c
+
+
 def _cname(t):
     name = t._data.dtype.name
     return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
@@ -471,14 +456,11 @@ class RNNCell(RNNCellBase):
     def forward(self, input, hx=None):
         self._check_dims(input, hx, "RNNCell")
         input, hx, is_batched = self._batch(input, hx)
-        if self.nonlinearity == "tanh":
-            step = _tanh_step
-        elif self.nonlinearity == "relu":
-            step = _relu_step
-        else:
+        if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_step(input, (hx,))
-        h = step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh)
+        mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
+        h = _cell_step(mode, self, input, hx)[0]
         return h if is_batched else h.squeeze(0)
 
 
@@ -508,7 +490,7 @@ class LSTMCell(RNNCellBase):
         elif not is_batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
         self._check_step(input, tuple(hx))
-        h, c = _lstm_step(F.linear(input, self.weight_ih, self.bias_ih), hx[0], hx[1], self.weight_hh, self.bias_hh)
+        h, c = _cell_step("LSTM", self, input, hx[0], hx[1])
         if not is_batched:
             h, c = h.squeeze(0), c.squeeze(0)
         return h, c
@@ -528,5 +510,5 @@ class GRUCell(RNNCellBase):
         self._check_dims(input, hx, "GRUCell")
         input, hx, is_batched = self._batch(input, hx)
         self._check_step(input, (hx,))
-        h = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh)
+        h = _cell_step("GRU", self, input, hx)[0]
         return h if is_batched else h.squeeze(0)

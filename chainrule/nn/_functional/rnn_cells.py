@@ -1,0 +1,467 @@
+"""Fused recurrent layers: one Function runs a whole layer's time loop (LSTM, GRU, Elman RNN).
+
+A primitive for speed (principle 4): built from linear, sigmoid, tanh, ... a time step costs
+about twenty graph nodes, and an LSTM of 50 steps some 1,200 nodes forward and backward. Here
+a layer and direction is one node. The caller projects the whole input sequence first
+(``gi = x @ W_ih.T + b_ih``, one GEMM, (L, N, G)); forward then loops over time on arrays,
+keeping the gate activations. Backward runs backpropagation through time on arrays, step by
+step, with the weight gradient as one GEMM over all steps at the end. When a graph is being
+built (``create_graph=True``) it instead recomputes the forward with chainrule ops from the
+saved inputs and writes the same recurrence with them, so every order of gradient still works.
+
+Speed notes, measured: NumPy is several times slower on views made of many short rows (a
+column block of an (N, 4H) row) than on contiguous blocks, and on arrays much larger than
+the cache, so each step works on contiguous (N, H) blocks that stay in cache, and nothing is
+precomputed over all steps at once.
+
+Gate layouts are PyTorch's: LSTM (input, forget, cell, output), GRU (reset, update, new).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...autograd.function import Function
+from ...autograd.grad_mode import _state
+from ...ops.creation import zeros_like
+from ...ops.shape import cat, stack
+from .linear import linear
+
+__all__ = ["lstm_layer", "gru_layer", "rnn_layer"]
+
+_make = Tensor._make
+
+
+def _sigmoid_(a):
+    """In place, 1 / (1 + e^-a): the same rounding as chainrule's sigmoid."""
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a += 1
+    np.reciprocal(a, out=a)
+
+
+_SCALES = {}
+
+
+def _gate_scales(H, dt):
+    """Row vectors (1/2 on the sigmoid gates i, f, o and 1 on the cell gate g; 1/2 and 0) for the LSTM's tanh."""
+    key = (H, dt)
+    if key not in _SCALES:
+        half = np.full(4 * H, 0.5, dt)
+        half[2 * H:3 * H] = 1
+        shift = np.full(4 * H, 0.5, dt)
+        shift[2 * H:3 * H] = 0
+        _SCALES[key] = (half, shift)
+    return _SCALES[key]
+
+
+def _slots(L, reverse):
+    """Time order, and where step t reads its previous state / writes its new one in (L + 1)-long buffers."""
+    if reverse:
+        return range(L - 1, -1, -1), 1, 0
+    return range(L), 0, 1
+
+
+def _prev(buf, L, reverse):
+    """The states each step started from, (L, ...), as a view of the (L + 1)-long buffer."""
+    return buf[1:] if reverse else buf[:L]
+
+
+def _arrays(saved):
+    return [None if s is None else s._data for s in saved]
+
+
+def _flat(a):
+    return a.reshape(-1, a.shape[-1])
+
+
+# -- LSTM ------------------------------------------------------------------------------------------
+class LSTMLayer(Function):
+    """(gi, h0, c0, w_hh, b_hh, w_hr, reverse) -> (output (L, N, H_out), h_n, c_n)."""
+    _array_forward = True
+    _node_name = "LstmLayerBackward0"
+
+    # The gates are kept gate-major, (4, N, H) per step, so every gate is one contiguous block.
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, b_hh, w_hr, reverse):
+        L, N, G = gi.shape
+        H = G // 4
+        Ho = h0.shape[-1]
+        dt = gi.dtype
+        wt = np.ascontiguousarray(w_hh.T)
+        w_hrt = None if w_hr is None else np.ascontiguousarray(w_hr.T)
+        acts = np.empty((L, 4, N, H), dt)  # the gates, one contiguous block each: sigmoid(i, f), tanh(g), sigmoid(o)
+        hbuf = np.empty((L + 1, N, Ho), dt)
+        cbuf = np.empty((L + 1, N, H), dt)
+        tcs = np.empty((L, N, H), dt)
+        ms = None if w_hr is None else np.empty((L, N, H), dt)
+        order, rd, wr = _slots(L, reverse)
+        hbuf[L if reverse else 0] = h0
+        cbuf[L if reverse else 0] = c0
+        tmp = np.empty((N, H), dt)
+        row = np.empty((N, G), dt)
+        rows = row.reshape(N, 4, H).transpose(1, 0, 2)  # the same memory seen gate-major
+        # All four nonlinearities in one tanh: sigmoid(x) = tanh(x / 2) / 2 + 1 / 2.
+        half, shift = _gate_scales(H, dt)
+        for t in order:
+            np.matmul(hbuf[t + rd], wt, out=row)
+            row += gi[t]
+            if b_hh is not None:
+                row += b_hh
+            row *= half
+            a = acts[t]
+            np.tanh(rows, out=a)
+            a *= half.reshape(4, 1, H)
+            a += shift.reshape(4, 1, H)
+            i, f, g, o = a
+            c = cbuf[t + wr]
+            np.multiply(f, cbuf[t + rd], out=c)
+            np.multiply(i, g, out=tmp)
+            c += tmp
+            tc = tcs[t]
+            np.tanh(c, out=tc)
+            if ms is None:
+                np.multiply(o, tc, out=hbuf[t + wr])
+            else:
+                np.multiply(o, tc, out=ms[t])
+                np.matmul(ms[t], w_hrt, out=hbuf[t + wr])
+        last = 0 if reverse else L
+        ys = hbuf[:L] if reverse else hbuf[1:]
+        ctx.reverse = reverse
+        ctx.set_materialize_grads(False)
+        # ys is saved as the output it is (an in-place change to it is caught); hbuf is the same memory.
+        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, w_hr, ys, acts, hbuf, cbuf, tcs, ms)
+        return ys, hbuf[last].copy(), cbuf[last].copy()
+
+    @staticmethod
+    def backward(ctx, gys, ghn, gcn):
+        saved = ctx.saved_tensors
+        if _state.grad_enabled:
+            return _lstm_backward_graph(ctx, saved[:6], gys, ghn, gcn)
+        _, h0, c0, w_hh, b_hh, w_hr, _, acts, hbuf, cbuf, tcs, ms = _arrays(saved)
+        L, _, N, H = acts.shape
+        G = 4 * H
+        Ho = h0.shape[-1]
+        dt = acts.dtype
+        reverse = ctx.reverse
+        c_prev = _prev(cbuf, L, reverse)
+        dG = np.empty((L, N, G), dt)
+        dh = np.zeros((N, Ho), dt) if ghn is None else ghn._data.copy()
+        dc = np.zeros((N, H), dt) if gcn is None else gcn._data.copy()
+        gy = None if gys is None else gys._data
+        dhs = None if w_hr is None else np.empty((L, N, Ho), dt)
+        dm = dh if w_hr is None else np.empty((N, H), dt)
+        tmp = np.empty((N, H), dt)
+        sd = np.empty((4, N, H), dt)
+        X = np.empty((4, N, H), dt)
+        for t in (range(L) if reverse else range(L - 1, -1, -1)):
+            a, tc = acts[t], tcs[t]
+            i, f, g, o = a
+            if gy is not None:
+                dh += gy[t]
+            if dhs is not None:
+                dhs[t] = dh
+                np.matmul(dh, w_hr, out=dm)
+            # dc += dm * o * (1 - tanh(c)^2)
+            np.multiply(tc, tc, out=tmp)
+            np.subtract(1, tmp, out=tmp)
+            tmp *= o
+            tmp *= dm
+            dc += tmp
+            # d(pre-activations) = sd * X: sd the gates' derivatives, X what each gate multiplied
+            np.subtract(1, a, out=sd)
+            sd *= a
+            np.multiply(g, g, out=tmp)
+            np.subtract(1, tmp, out=sd[2])
+            np.multiply(dc, g, out=X[0])
+            np.multiply(dc, c_prev[t], out=X[1])
+            np.multiply(dc, i, out=X[2])
+            np.multiply(dm, tc, out=X[3])
+            np.multiply(sd, X, out=dG[t].reshape(N, 4, H).transpose(1, 0, 2))
+            dc *= f
+            np.matmul(dG[t], w_hh, out=dh)
+        need = ctx.needs_input_grad
+        dGf = _flat(dG)
+        gw_hh = _make(dGf.T @ _flat(_prev(hbuf, L, reverse))) if need[3] else None
+        gb_hh = _make(dGf.sum(0)) if need[4] else None
+        gw_hr = _make(_flat(dhs).T @ _flat(ms)) if w_hr is not None and need[5] else None
+        return (_make(dG) if need[0] else None, _make(dh) if need[1] else None, _make(dc) if need[2] else None,
+                gw_hh, gb_hh, gw_hr, None)
+
+
+def _zeros_or(g, like):
+    return zeros_like(like) if g is None else g
+
+
+def _lstm_backward_graph(ctx, inputs, gys, ghn, gcn):
+    """The same backward in chainrule ops, from a recomputed forward (create_graph=True)."""
+    gi, h0, c0, w_hh, b_hh, w_hr = inputs
+    L = gi.shape[0]
+    order, _, _ = _slots(L, ctx.reverse)
+    h, c = h0, c0
+    steps = [None] * L
+    for t in order:
+        i, f, g, o = (gi[t] + linear(h, w_hh, b_hh)).chunk(4, -1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        c_new = f * c + i * g
+        tc = c_new.tanh()
+        m = o * tc
+        steps[t] = (h, c, i, f, g, o, tc, m)
+        h = m if w_hr is None else linear(m, w_hr)
+        c = c_new
+    dh = _zeros_or(ghn, h0)
+    dc = _zeros_or(gcn, c0)
+    dGs = [None] * L
+    gw_hr = None
+    for t in reversed(order):
+        h_prev, c_prev, i, f, g, o, tc, m = steps[t]
+        if gys is not None:
+            dh = dh + gys[t]
+        if w_hr is not None:
+            term = dh.t() @ m
+            gw_hr = term if gw_hr is None else gw_hr + term
+            dm = dh @ w_hr
+        else:
+            dm = dh
+        dc = dc + dm * o * (1 - tc * tc)
+        dGs[t] = cat([dc * g * (i * (1 - i)), dc * c_prev * (f * (1 - f)), dc * i * (1 - g * g),
+                      dm * tc * (o * (1 - o))], -1)
+        dc = dc * f
+        dh = dGs[t] @ w_hh
+    dG = stack(dGs, 0)
+    h_prev = stack([steps[t][0] for t in range(L)], 0)
+    need = ctx.needs_input_grad
+    gw_hh = _flat_t(dG).t() @ _flat_t(h_prev) if need[3] else None
+    gb_hh = dG.sum((0, 1)) if need[4] else None
+    return dG, dh, dc, gw_hh, gb_hh, gw_hr, None
+
+
+def _flat_t(t):
+    return t.reshape(-1, t.shape[-1])
+
+
+def lstm_layer(gi, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False):
+    """One LSTM layer and direction over the projected input ``gi`` (L, N, 4H): (output, h_n, c_n)."""
+    return LSTMLayer.apply(gi, h0, c0, w_hh, b_hh, w_hr, reverse)
+
+
+# -- GRU -------------------------------------------------------------------------------------------
+class GRULayer(Function):
+    """(gi, h0, w_hh, b_hh, reverse) -> (output (L, N, H), h_n)."""
+    _array_forward = True
+    _node_name = "GruLayerBackward0"
+
+    @staticmethod
+    def forward(ctx, gi, h0, w_hh, b_hh, reverse):
+        L, N, G = gi.shape
+        H = G // 3
+        dt = gi.dtype
+        wt = np.ascontiguousarray(w_hh.T)
+        acts = np.empty((L, N, G), dt)  # sigmoid of (gi + gh) for r and z (the third block is unused)
+        ghs = np.empty((L, N, G), dt)  # h W_hh^T + b_hh: backward needs its new-gate block
+        ns = np.empty((L, N, H), dt)
+        hbuf = np.empty((L + 1, N, H), dt)
+        order, rd, wr = _slots(L, reverse)
+        hbuf[L if reverse else 0] = h0
+        with np.errstate(over="ignore"):
+            for t in order:
+                a, gh, n, h_prev = acts[t], ghs[t], ns[t], hbuf[t + rd]
+                np.matmul(h_prev, wt, out=gh)
+                if b_hh is not None:
+                    gh += b_hh
+                np.add(gi[t], gh, out=a)
+                _sigmoid_(a)
+                np.multiply(a[:, :H], gh[:, 2 * H:], out=n)
+                n += gi[t, :, 2 * H:]
+                np.tanh(n, out=n)
+                h = hbuf[t + wr]
+                np.subtract(h_prev, n, out=h)
+                h *= a[:, H:2 * H]
+                h += n
+        ys = hbuf[:L] if reverse else hbuf[1:]
+        ctx.reverse = reverse
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(gi, h0, w_hh, b_hh, ys, acts, ghs, ns, hbuf)
+        return ys, hbuf[0 if reverse else L].copy()
+
+    @staticmethod
+    def backward(ctx, gys, ghn):
+        saved = ctx.saved_tensors
+        if _state.grad_enabled:
+            return _gru_backward_graph(ctx, saved[:4], gys, ghn)
+        _, h0, w_hh, b_hh, _, acts, ghs, ns, hbuf = _arrays(saved)
+        L, N, G = acts.shape
+        H = G // 3
+        dt = acts.dtype
+        reverse = ctx.reverse
+        h_prev = _prev(hbuf, L, reverse)
+        r_, z_, n_ = slice(0, H), slice(H, 2 * H), slice(2 * H, G)
+        dGi = np.empty((L, N, G), dt)
+        dGh = np.empty((L, N, G), dt)
+        dh = np.zeros((N, H), dt) if ghn is None else ghn._data.copy()
+        gy = None if gys is None else gys._data
+        sd = np.empty((N, G), dt)
+        dn = np.empty((N, H), dt)
+        tmp = np.empty((N, H), dt)
+        for t in (range(L) if reverse else range(L - 1, -1, -1)):
+            a, n, gi_t, gh_t = acts[t], ns[t], dGi[t], dGh[t]  # gi_t, gh_t: the gradients at step t
+            if gy is not None:
+                dh += gy[t]
+            np.subtract(1, a, out=sd)
+            sd *= a  # r(1 - r), z(1 - z)
+            # new gate: dh (1 - z)(1 - n^2)
+            np.multiply(n, n, out=dn)
+            np.subtract(1, dn, out=dn)
+            dn *= dh
+            np.subtract(1, a[:, z_], out=tmp)
+            np.multiply(dn, tmp, out=gi_t[:, n_])
+            # update gate: dh (h - n) z(1 - z)
+            np.subtract(h_prev[t], n, out=tmp)
+            tmp *= dh
+            np.multiply(tmp, sd[:, z_], out=gi_t[:, z_])
+            # reset gate: d(new) ghn r(1 - r)
+            np.multiply(gi_t[:, n_], ghs[t, :, n_], out=tmp)
+            np.multiply(tmp, sd[:, r_], out=gi_t[:, r_])
+            gh_t[:, :2 * H] = gi_t[:, :2 * H]
+            np.multiply(gi_t[:, n_], a[:, r_], out=gh_t[:, n_])
+            np.matmul(gh_t, w_hh, out=tmp)
+            dh *= a[:, z_]
+            dh += tmp
+        need = ctx.needs_input_grad
+        dGhf = _flat(dGh)
+        gw_hh = _make(dGhf.T @ _flat(h_prev)) if need[2] else None
+        gb_hh = _make(dGhf.sum(0)) if need[3] else None
+        return (_make(dGi) if need[0] else None, _make(dh) if need[1] else None, gw_hh, gb_hh, None)
+
+
+def _gru_backward_graph(ctx, inputs, gys, ghn):
+    gi, h0, w_hh, b_hh = inputs
+    L = gi.shape[0]
+    order, _, _ = _slots(L, ctx.reverse)
+    h = h0
+    steps = [None] * L
+    for t in order:
+        ir, iz, in_ = gi[t].chunk(3, -1)
+        hr, hz, hn = linear(h, w_hh, b_hh).chunk(3, -1)
+        r = (ir + hr).sigmoid()
+        z = (iz + hz).sigmoid()
+        n = (in_ + r * hn).tanh()
+        steps[t] = (h, r, z, n, hn)
+        h = (h - n) * z + n
+    dh = _zeros_or(ghn, h0)
+    dGi, dGh = [None] * L, [None] * L
+    for t in reversed(order):
+        h_prev, r, z, n, hn = steps[t]
+        if gys is not None:
+            dh = dh + gys[t]
+        dn = dh * (1 - z) * (1 - n * n)
+        dz = dh * (h_prev - n) * (z * (1 - z))
+        dr = dn * hn * (r * (1 - r))
+        dGi[t] = cat([dr, dz, dn], -1)
+        dGh[t] = cat([dr, dz, dn * r], -1)
+        dh = dh * z + dGh[t] @ w_hh
+    dGi, dGh = stack(dGi, 0), stack(dGh, 0)
+    h_prev = stack([steps[t][0] for t in range(L)], 0)
+    need = ctx.needs_input_grad
+    gw_hh = _flat_t(dGh).t() @ _flat_t(h_prev) if need[2] else None
+    gb_hh = dGh.sum((0, 1)) if need[3] else None
+    return dGi, dh, gw_hh, gb_hh, None
+
+
+def gru_layer(gi, h0, w_hh, b_hh=None, reverse=False):
+    """One GRU layer and direction over the projected input ``gi`` (L, N, 3H): (output, h_n)."""
+    return GRULayer.apply(gi, h0, w_hh, b_hh, reverse)
+
+
+# -- Elman RNN -------------------------------------------------------------------------------------
+class RNNLayer(Function):
+    """(gi, h0, w_hh, b_hh, relu, reverse) -> (output (L, N, H), h_n)."""
+    _array_forward = True
+    _node_name = "RnnLayerBackward0"
+
+    @staticmethod
+    def forward(ctx, gi, h0, w_hh, b_hh, relu, reverse):
+        L, N, H = gi.shape
+        dt = gi.dtype
+        wt = np.ascontiguousarray(w_hh.T)
+        pre = gi if b_hh is None else gi + b_hh
+        hbuf = np.empty((L + 1, N, H), dt)
+        order, rd, wr = _slots(L, reverse)
+        hbuf[L if reverse else 0] = h0
+        for t in order:
+            h = hbuf[t + wr]
+            np.matmul(hbuf[t + rd], wt, out=h)
+            h += pre[t]
+            if relu:
+                np.maximum(h, 0, out=h)
+            else:
+                np.tanh(h, out=h)
+        ys = hbuf[:L] if reverse else hbuf[1:]
+        ctx.reverse, ctx.relu = reverse, relu
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(gi, h0, w_hh, b_hh, ys, hbuf)
+        return ys, hbuf[0 if reverse else L].copy()
+
+    @staticmethod
+    def backward(ctx, gys, ghn):
+        saved = ctx.saved_tensors
+        if _state.grad_enabled:
+            return _rnn_backward_graph(ctx, saved[:4], gys, ghn)
+        _, h0, w_hh, b_hh, ys, hbuf = _arrays(saved)
+        L, N, H = ys.shape
+        dt = ys.dtype
+        reverse = ctx.reverse
+        if ctx.relu:
+            D = (ys > 0).astype(dt)
+        else:
+            D = ys * ys
+            np.subtract(1, D, out=D)
+        dG = np.empty((L, N, H), dt)
+        dh = np.zeros((N, H), dt) if ghn is None else ghn._data.copy()
+        gy = None if gys is None else gys._data
+        order = range(L) if reverse else range(L - 1, -1, -1)
+        for t in order:
+            if gy is not None:
+                dh += gy[t]
+            np.multiply(dh, D[t], out=dG[t])
+            np.matmul(dG[t], w_hh, out=dh)
+        need = ctx.needs_input_grad
+        dGf = _flat(dG)
+        gw_hh = _make(dGf.T @ _flat(_prev(hbuf, L, reverse))) if need[2] else None
+        gb_hh = _make(dGf.sum(0)) if need[3] else None
+        return _make(dG) if need[0] else None, _make(dh) if need[1] else None, gw_hh, gb_hh, None, None
+
+
+def _rnn_backward_graph(ctx, inputs, gys, ghn):
+    gi, h0, w_hh, b_hh = inputs
+    L = gi.shape[0]
+    order, _, _ = _slots(L, ctx.reverse)
+    h = h0
+    steps = [None] * L
+    for t in order:
+        pre = gi[t] + linear(h, w_hh, b_hh)
+        out = pre.relu() if ctx.relu else pre.tanh()
+        steps[t] = (h, out)
+        h = out
+    dh = _zeros_or(ghn, h0)
+    dGs = [None] * L
+    for t in reversed(order):
+        h_prev, out = steps[t]
+        if gys is not None:
+            dh = dh + gys[t]
+        if ctx.relu:
+            dGs[t] = dh * _make((out._data > 0).astype(out._data.dtype))
+        else:
+            dGs[t] = dh * (1 - out * out)
+        dh = dGs[t] @ w_hh
+    dG = stack(dGs, 0)
+    h_prev = stack([steps[t][0] for t in range(L)], 0)
+    need = ctx.needs_input_grad
+    gw_hh = _flat_t(dG).t() @ _flat_t(h_prev) if need[2] else None
+    gb_hh = dG.sum((0, 1)) if need[3] else None
+    return dG, dh, gw_hh, gb_hh, None, None
+
+
+def rnn_layer(gi, h0, w_hh, b_hh=None, relu=False, reverse=False):
+    """One Elman RNN layer and direction over the projected input ``gi`` (L, N, H): (output, h_n)."""
+    return RNNLayer.apply(gi, h0, w_hh, b_hh, relu, reverse)
