@@ -18,6 +18,11 @@ import chainrule.nn as nn  # noqa: E402
 import chainrule.nn.functional as F  # noqa: E402
 from chainrule.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
 
+
+def _say(line):
+    """One write per line (ranks share the output pipe: lines must not interleave)."""
+    os.write(1, (line + "\n").encode())
+
 mode = sys.argv[1]
 dist.init_process_group("mpi", timeout=timedelta(seconds=2 if mode == "stall" else 120))
 rank = dist.get_rank()
@@ -32,10 +37,10 @@ for step in range(3):
         except ValueError:
             if mode == "raise":
                 raise
-            print("rank 1 swallowed its error and is stuck", flush=True)
+            _say("rank 1 swallowed its error and is stuck")
             time.sleep(120)
     opt.zero_grad()
     F.cross_entropy(out, torch.tensor([0, 1, 0, 1])).backward()
     opt.step()
-    print(f"rank {rank} finished step {step}", flush=True)
-print(f"rank {rank} should never get here", flush=True)
+    _say(f"rank {rank} finished step {step}")
+_say(f"rank {rank} should never get here")

@@ -17,6 +17,11 @@ import chainrule as torch  # noqa: E402
 import chainrule.distributed as dist  # noqa: E402
 from chainrule.distributed import ReduceOp  # noqa: E402
 
+
+def _say(line):
+    """One write per line (ranks share the output pipe: lines must not interleave)."""
+    os.write(1, (line + "\n").encode())
+
 dist.init_process_group("mpi", timeout=timedelta(seconds=20))
 rank, n = dist.get_rank(), dist.get_world_size()
 count = 0
@@ -25,7 +30,7 @@ count = 0
 def ok(name):
     global count
     count += 1
-    print(f"rank {rank} ok {name}", flush=True)
+    _say(f"rank {rank} ok {name}")
 
 
 def data(r, shape, dtype, seed=0):
@@ -297,4 +302,4 @@ dist.all_reduce(t)
 assert t.item() == n
 dist.destroy_process_group()
 ok("destroy and re-init")
-print(f"rank {rank} done {count}", flush=True)
+_say(f"rank {rank} done {count}")

@@ -19,6 +19,11 @@ import chainrule.nn as nn  # noqa: E402
 import chainrule.nn.functional as F  # noqa: E402
 from chainrule.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
 
+
+def _say(line):
+    """One write per line (ranks share the output pipe: lines must not interleave)."""
+    os.write(1, (line + "\n").encode())
+
 dist.init_process_group("mpi", timeout=timedelta(seconds=30))
 rank, n = dist.get_rank(), dist.get_world_size()
 torch.set_default_dtype(torch.float64)
@@ -29,7 +34,7 @@ count = 0
 def ok(name):
     global count
     count += 1
-    print(f"rank {rank} ok {name}", flush=True)
+    _say(f"rank {rank} ok {name}")
 
 
 def mine(t):
@@ -270,4 +275,4 @@ for bad, exc, frag in [(nn.ReLU(), RuntimeError, "doesn't have any parameter tha
 ok("wrapper")
 
 dist.destroy_process_group()
-print(f"rank {rank} done {count}", flush=True)
+_say(f"rank {rank} done {count}")
