@@ -200,12 +200,6 @@ class BackwardCFunction(Node):
     def name(self):
         return self._fn._node_name
 
-    def _release(self):
-        if self._saved is not None:
-            self._saved = None
-            self._released = True
-        self._to_save = None
-
     def apply(self, *grads):
         return self._fn.backward(self, *grads)
 

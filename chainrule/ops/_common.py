@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 
-__all__ = ["promote", "as_tensor_arg", "wrap_dim", "dims_arg", "Tensor"]
+__all__ = ["promote", "wrap_dim", "dims_arg", "Tensor"]
 
 wrap_dim = _wrap_dim
 _PY_SCALARS = (int, float, bool)
@@ -70,14 +70,6 @@ def _to(x, dt):
     if info.min <= v <= info.max:
         return v
     return (v - info.min) % (info.max - info.min + 1) + info.min  # wrap around, as PyTorch's integers do
-
-
-def as_tensor_arg(x):
-    """Tensor arguments that users may pass as numbers or lists."""
-    if isinstance(x, Tensor):
-        return x
-    from .creation import tensor
-    return tensor(x)
 
 
 def dims_arg(dim, ndim):
