@@ -204,3 +204,78 @@ def test_linear_errors_match_torch(fn):
 def test_bilinear():
     check_op(lambda L, a, b, w, c: L.nn.functional.bilinear(a, b, w, c), _a(2, 3), _a(2, 4), _a(5, 3, 4), _a(5))
     check_op(lambda L, a, b, w: L.nn.functional.bilinear(a, b, w), _a(2, 2, 3), _a(2, 2, 2), _a(2, 3, 2))
+
+
+# -- stride 1 runs on a flat padded layout with per-thread scratch buffers ---------------------------------
+FLAT = [  # (x shape, w shape, kwargs): stride 1 with padding, dilation, groups, 'same', no padding
+    ((3, 4, 9, 7), (6, 2, 3, 3), dict(padding=1, groups=2)),
+    ((2, 3, 8, 10), (5, 3, 3, 2), dict(padding=(2, 0), dilation=(2, 1))),
+    ((2, 3, 6, 9), (4, 3, 4, 3), dict(padding="same", dilation=(1, 2))),  # padding after > before
+    ((2, 2, 7, 5), (3, 2, 3, 3), dict()),
+    ((2, 1, 28, 28), (8, 1, 3, 3), dict(padding=1)),  # the cnn benchmark's layers
+    ((2, 8, 14, 14), (16, 8, 3, 3), dict(padding=1)),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("xs,ws,kw", FLAT, ids=str)
+def test_conv_stride1_flat_layout_matches_torch(xs, ws, kw):
+    x, w, b = _a(*xs), _a(*ws), _a(ws[0])
+    check_parity(lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, **kw), x, w, b)
+    check_parity(lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, **kw), x, w, b, dtype=np.float64,
+                 atol=1e-10, rtol=1e-10)
+    if x.size < 300:
+        check_op(lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, **kw), x, w, b)
+
+
+def test_conv_stride1_flat_layout_1d_3d_and_transposed():
+    check_op(lambda L, x, w, b: L.nn.functional.conv1d(x, w, b, padding=2, dilation=2), _a(2, 2, 7), _a(3, 2, 3),
+             _a(3))
+    check_op(lambda L, x, w: L.nn.functional.conv3d(x, w, padding=(1, 0, 1)), _a(1, 2, 3, 4, 3), _a(2, 2, 2, 2, 2))
+    # a stride-1 transposed conv is the adjoint on the same layout
+    check_op(lambda L, x, w: L.nn.functional.conv_transpose2d(x, w, padding=1), _a(1, 4, 4, 3), _a(4, 2, 3, 3))
+    check_parity(lambda L, x, w: L.nn.functional.conv_transpose2d(x, w, padding=(0, 1), dilation=2),
+                 _a(2, 3, 6, 5), _a(3, 5, 2, 3))
+
+
+def test_conv_stride1_strided_inputs():
+    # a view with gaps between elements (no padding needed) must not be read as if contiguous
+    x, w = _a(2, 3, 8, 12), _a(4, 3, 3, 3)
+    check_parity(lambda L, x, w: L.nn.functional.conv2d(x[..., ::2], w), x, w)
+    check_parity(lambda L, x, w: L.nn.functional.conv2d(x.transpose(2, 3), w, padding=1), x, w)
+
+
+def test_conv_results_do_not_share_scratch():
+    # the kernels reuse per-thread buffers for their temporaries; no result may live in one
+    F = C.nn.functional
+    x1, x2, w = C.tensor(_a(2, 3, 6, 6), requires_grad=True), C.tensor(_a(2, 3, 6, 6)), C.tensor(_a(4, 3, 3, 3))
+    w.requires_grad_(True)
+    y1 = F.conv2d(x1, w, padding=1)
+    keep = y1.detach().numpy().copy()
+    gx1, gw1 = C.autograd.grad(y1, [x1, w], C.ones(2, 4, 6, 6))
+    keep_g = gx1.numpy().copy(), gw1.numpy().copy()
+    F.conv2d(x2, w, padding=1)
+    C.autograd.grad(F.conv2d(x1, w, padding=1), [x1, w], C.full((2, 4, 6, 6), 2.0))
+    np.testing.assert_array_equal(y1.detach().numpy(), keep)
+    np.testing.assert_array_equal(gx1.numpy(), keep_g[0])
+    np.testing.assert_array_equal(gw1.numpy(), keep_g[1])
+
+
+def test_conv_in_threads_matches_serial():
+    import threading
+    F = C.nn.functional
+    xs = [C.tensor(_a(8, 8, 24, 24)) for _ in range(4)]  # big enough that NumPy lets go of the GIL
+    w = C.tensor(_a(8, 8, 3, 3))
+    want = [F.conv2d(x, w, padding=1).numpy() for x in xs]
+    got = [True] * len(xs)
+
+    def work(i):
+        for _ in range(30):
+            got[i] &= np.array_equal(F.conv2d(xs[i], w, padding=1).numpy(), want[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(xs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(got)

@@ -127,3 +127,113 @@ POOL_ERRORS = [
 @pytest.mark.parametrize("fn", POOL_ERRORS)
 def test_pool_errors_match_torch(fn):
     same_as_torch(fn)
+
+
+# -- the tiled fast path: kernel == stride, no padding or dilation ------------------------------------
+TILED = [
+    ((2, 3, 8, 6), dict(kernel_size=2)),
+    ((2, 3, 9, 7), dict(kernel_size=2)),  # floor mode drops the last row and column
+    ((1, 2, 7, 9), dict(kernel_size=(3, 2), stride=(3, 2))),
+    ((1, 2, 6, 8), dict(kernel_size=2, ceil_mode=True)),  # divisible: ceil mode changes nothing
+    ((2, 2, 4, 6), dict(kernel_size=(1, 3))),
+]
+
+
+def _pool_fn(nd):
+    return lambda L: getattr(L.nn.functional, f"max_pool{nd}d")
+
+
+def _grads_exact(data, gout, nd, kw, dtype=np.float32, create_graph=False):
+    """Values and input gradients of chainrule and torch; gradients bit for bit (nan, -0.0 and all).
+
+    (Values are compared as numbers: in a window of tied zeros NumPy's maximum may keep a
+    different zero's sign than torch.)
+    """
+    import torch
+    res = []
+    g = None
+    for L in (C, torch):
+        x = L.tensor(data.astype(dtype), requires_grad=True)
+        y = _pool_fn(nd)(L)(x, **kw)
+        g = gout(tuple(y.shape)).astype(dtype) if g is None else g
+        gx, = L.autograd.grad(y, x, L.tensor(g), create_graph=create_graph)
+        res.append((y.detach().numpy(), gx.detach().numpy(), y.grad_fn.name()))
+    (cy, cg, cn), (ty, tg, tn) = res
+    assert cn == tn
+    for c, t in ((cy, ty), (cg, tg)):
+        assert c.shape == t.shape and c.dtype == t.dtype
+        np.testing.assert_array_equal(c, t)
+    np.testing.assert_array_equal(np.signbit(cg), np.signbit(tg))
+
+
+@pytest.mark.parametrize("shape,kw", TILED, ids=str)
+def test_max_pool_tiled_matches_torch(shape, kw):
+    check_op(lambda L, x: L.nn.functional.max_pool2d(x, **kw), _a(*shape))
+    g = _a(*shape)
+    _grads_exact(_a(*shape), lambda s: rng.standard_normal(s), 2, kw)
+    _grads_exact(np.round(_a(*shape)), lambda s: rng.standard_normal(s), 2, kw)  # many ties
+    _grads_exact(np.maximum(g, 0), lambda s: rng.standard_normal(s), 2, kw)  # ReLU'd: ties at 0
+
+
+def test_max_pool_tiled_ties_nan_inf_and_special_gradients():
+    ones = np.ones((1, 2, 4, 6))
+    _grads_exact(ones, lambda s: rng.standard_normal(s), 2, dict(kernel_size=2))  # the first of tied maxima
+    x = _a(2, 3, 8, 6)
+    x[rng.random(x.shape) < 0.3] = np.nan  # a window with nans gives its last nan
+    x[0, 0, :2, :2] = -np.inf
+    x[0, 1, :2, :2] = np.inf
+    _grads_exact(x, lambda s: rng.standard_normal(s), 2, dict(kernel_size=2))
+    _grads_exact(np.full((1, 1, 4, 4), -np.inf), lambda s: rng.standard_normal(s), 2, dict(kernel_size=2))
+
+    def special(s):  # inf, nan and -0.0 in the incoming gradient land exactly as in torch
+        g = rng.standard_normal(s)
+        for v in (np.inf, -np.inf, np.nan, -0.0):
+            g[rng.random(s) < 0.2] = v
+        return g
+    _grads_exact(_a(2, 3, 8, 6), special, 2, dict(kernel_size=2))
+    for dtype in (np.float16, np.float64):
+        _grads_exact(_a(2, 3, 8, 6), special, 2, dict(kernel_size=2), dtype=dtype)
+
+
+def test_max_pool_tiled_second_order_and_dims():
+    # the gradient of the gradient gathers at the chosen elements, ties included
+    _grads_exact(np.round(_a(1, 2, 4, 6)), lambda s: rng.standard_normal(s), 2, dict(kernel_size=2), create_graph=True)
+
+    xa = np.round(_a(2, 2, 4, 4))
+
+    def run(L):
+        x = L.tensor(xa, requires_grad=True)
+        y = L.nn.functional.max_pool2d(x, 2)
+        gx, = L.autograd.grad((y ** 3).sum(), x, create_graph=True)
+        return L.autograd.grad((gx ** 2).sum(), x)
+    same_as_torch(run, tol=1e-8)
+    check_op(lambda L, x: L.nn.functional.max_pool3d(x, 2), _a(1, 2, 4, 5, 4))
+    check_op(lambda L, x: L.nn.functional.max_pool3d(x, (1, 2, 3)), _a(1, 1, 2, 4, 6))
+    check_op(lambda L, x: L.nn.functional.max_pool1d(x, 3), _a(2, 3, 10))
+    check_op(lambda L, x: L.nn.functional.max_pool1d(x, 2), _a(3, 7))  # unbatched
+    _grads_exact(np.round(_a(1, 2, 4, 4, 4)), lambda s: rng.standard_normal(s), 3, dict(kernel_size=2))
+
+
+def test_max_pool_tiled_modes_and_paths():
+    x = _a(2, 3, 6, 6)
+    t = C.tensor(x, requires_grad=True)
+    F = C.nn.functional
+    with_idx, idx = F.max_pool2d(t, 2, return_indices=True)  # the indices path, as before
+    plain = F.max_pool2d(t, 2)
+    np.testing.assert_array_equal(plain.detach().numpy(), with_idx.detach().numpy())
+    g = C.tensor(_a(2, 3, 3, 3))
+    a, = C.autograd.grad(plain, t, g)
+    b, = C.autograd.grad(with_idx, t, g)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with C.no_grad():  # no graph: the tap masks are skipped
+        np.testing.assert_array_equal(F.max_pool2d(t, 2).numpy(), plain.detach().numpy())
+    np.testing.assert_array_equal(F.max_pool2d(C.tensor(x), 2).numpy(), plain.detach().numpy())
+    assert F.max_pool3d(C.randn(1, 1, 2, 2, 2, requires_grad=True), 2).grad_fn.name() == \
+        "MaxPool3DWithIndicesBackward0"
+    fw = C.autograd.forward_ad
+    with fw.dual_level():  # forward mode on an input that does not require grad
+        v = _a(2, 3, 6, 6)
+        out = F.max_pool2d(fw.make_dual(C.tensor(x), C.tensor(v)), 2)
+        tangent = fw.unpack_dual(out).tangent.numpy()
+    want, = C.autograd.grad(F.max_pool2d(t, 2), t, C.ones(2, 3, 3, 3))
+    np.testing.assert_array_equal(tangent, (v * want.numpy()).reshape(2, 3, 3, 2, 3, 2).sum((3, 5)))

@@ -549,7 +549,7 @@ def test_inplace_output_is_saved_without_a_copy():
     y = x * 1
     y.exp_()
     saved, = y.grad_fn._saved
-    assert saved.tensor._data is y._data
+    assert saved.data is y._data
 
 
 # -- functional forms and odds and ends -----------------------------------------------------------

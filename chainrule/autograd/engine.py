@@ -88,7 +88,8 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
     stack = list(deps)
     while stack:
         n = stack.pop()
-        for nxt, _ in n.next_functions:
+        for e in n._edges:
+            nxt = e[0]
             if nxt is not None:
                 c = deps.get(nxt)
                 if c is None:
@@ -107,7 +108,9 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
             _add_to_buffer(buffers, node, nr, g)
     handed = {id(g._data) for g in grads}  # arrays the caller holds: copy before storing in .grad
 
-    ready = [(-node._seq, i, node) for i, (node, c) in enumerate(deps.items()) if c == 0 and node in buffers]
+    # Only a root can be ready at the start: nothing leads into it and it holds a gradient.
+    starts = {node: None for node, _ in roots if deps.get(node) == 0 and node in buffers}
+    ready = [(-node._seq, i, node) for i, node in enumerate(starts)]
     heapq.heapify(ready)
     counter = len(ready)
     heappop, heappush = heapq.heappop, heapq.heappush
@@ -123,7 +126,7 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
             buf = buffers.pop(node, None)
             if buf is None:
                 buf = [None] * node._n_out
-            is_leaf = node.__class__ is AccumulateGrad
+            is_leaf = type(node) is AccumulateGrad
             if node._hooked or (is_leaf and node.variable._hooks):
                 buf = _run_pre_hooks(node, buf)
             if targets is not None and node in targets:
@@ -141,28 +144,28 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
                 if accumulate and (targets is None or node in targets):
                     _accumulate(node.variable, buf[0], create_graph, handed)
                 continue
-            edges = node.next_functions
+            edges = node._edges
             if not edges:
                 continue
-            if anomaly or node._hooked or None in buf:
+            # (not ``None in buf``: that compares with ==, a Python call on each Tensor)
+            if anomaly or node._hooked or buf[0] is None or (len(buf) > 1 and _has_none(buf)):
                 outs = _call(node, buf, anomaly)
             else:
                 outs = node._fn.backward(node, *buf)
-                if outs.__class__ is not tuple:
+                if type(outs) is not tuple:
                     outs = (outs,)
                 if len(outs) != len(edges):
                     outs = _check_count(node, outs)
-            i = -1
-            for (nxt, nr), g, meta in zip(edges, outs, node._meta):
-                i += 1
+            for (nxt, nr, shape, dt), g in zip(edges, outs):
                 if nxt is None:
                     continue
                 c = deps.get(nxt)
                 if c is None:
                     continue
                 if g is not None:
-                    if g.__class__ is not Tensor or g._data.shape != meta[0] or g._data.dtype != meta[1]:
-                        g = _conform(node, i, g, meta)
+                    # (``is not`` on dtypes is only a quick test: _conform compares properly)
+                    if type(g) is not Tensor or g._data.shape != shape or g._data.dtype is not dt:
+                        g = _conform(node, outs, g, shape, dt)
                     nbuf = buffers.get(nxt)
                     if nbuf is None:
                         if nxt._n_out == 1:
@@ -205,6 +208,13 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
     return None
 
 
+def _has_none(buf):
+    for g in buf:
+        if g is None:
+            return True
+    return False
+
+
 def _add_to_buffer(buffers, node, nr, g):
     buf = buffers.get(node)
     if buf is None:
@@ -226,18 +236,18 @@ def _prune(deps, roots, targets):
     while stack:
         n = stack.pop()
         order.append(n)
-        for nxt, _ in n.next_functions:
+        for nxt, *_ in n._edges:
             if nxt is not None:
                 indeg[nxt] -= 1
                 if indeg[nxt] == 0:
                     stack.append(nxt)
     needed = set()
     for n in reversed(order):
-        if n in targets or any(nxt in needed for nxt, _ in n.next_functions if nxt is not None):
+        if n in targets or any(nxt in needed for nxt, *_ in n._edges if nxt is not None):
             needed.add(n)
     pruned = {n: 0 for n in needed}
     for n in needed:
-        for nxt, _ in n.next_functions:
+        for nxt, *_ in n._edges:
             if nxt in needed:
                 pruned[nxt] += 1
     return pruned
@@ -245,7 +255,7 @@ def _prune(deps, roots, targets):
 
 def _run_pre_hooks(node, buf):
     th = node._tensor_hooks
-    if node.__class__ is AccumulateGrad:
+    if type(node) is AccumulateGrad:
         hooks = node.variable._hooks
         if hooks:
             buf = [_apply_tensor_hooks(hooks, buf[0])]
@@ -278,12 +288,12 @@ def _apply_tensor_hooks(hooks, g):
 
 def _call(node, buf, anomaly):
     fn = node._fn
-    if node.materialize_grads and None in buf:
+    if node.materialize_grads and _has_none(buf):
         buf = _materialize(node, buf)
     outs = fn.backward(node, *buf)
     if not isinstance(outs, tuple):
         outs = (outs,)
-    if len(outs) != len(node.next_functions):
+    if len(outs) != len(node._edges):
         outs = _check_count(node, outs)
     if node._hooks:
         for h in list(node._hooks.values()):
@@ -298,7 +308,7 @@ def _call(node, buf, anomaly):
 
 def _check_count(node, outs):
     """A backward may return extra trailing Nones; any other count mismatch is an error."""
-    n_in = len(node.next_functions)
+    n_in = len(node._edges)
     if len(outs) < n_in or any(o is not None for o in outs[n_in:]):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {n_in}, got {len(outs)})")
@@ -315,13 +325,15 @@ def _materialize(node, buf):
     return out
 
 
-def _conform(node, i, g, meta):
+def _conform(node, outs, g, shape, npdt):
+    """Sum a gradient to its input's shape and cast it to its dtype; reject what can't be."""
+    # The edge's index, for messages: the first output that is ``g`` with this metadata.
+    i = next(k for k, (o, e) in enumerate(zip(outs, node._edges)) if o is g and e[2:] == (shape, npdt))
     if not isinstance(g, Tensor):
         raise TypeError(f"function {node.name()} returned a gradient different than None at position "
                         f"{i + 1}, but the corresponding forward input was not a Variable")
-    if meta is None:
+    if shape is None:
         return None
-    shape, npdt = meta
     if g._data.shape != shape:
         try:
             ok = np.broadcast_shapes(shape, g._data.shape) == g._data.shape

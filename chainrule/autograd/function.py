@@ -12,6 +12,7 @@ User Functions see Tensors, exactly as in PyTorch. Everything after forward is s
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 import numpy as np
@@ -32,10 +33,10 @@ _FREED = (
 )
 
 
-def _tensor_type_name(t):
+def _tensor_type_name(arr):
     names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-    return f"torch.{names[t.dtype.name]}Tensor [{', '.join(str(s) for s in t.shape)}]"
+    return f"torch.{names[arr.dtype.name]}Tensor [{', '.join(str(s) for s in arr.shape)}]"
 
 
 def _op_name(node):
@@ -44,25 +45,34 @@ def _op_name(node):
 
 
 class _Saved:
-    """One saved tensor: the tensor and its version at save time, or an output's data.
+    """One saved tensor, with its version at save time.
 
-    Under ``saved_tensors_hooks`` the pack hook's result is kept instead, and the unpack
-    hook gives the tensor back (no version check: the hooks own what was stored).
+    An input (or any other tensor) is kept as it is. A node's own output is kept as its
+    array and version counter only: the Tensor would point back at the node, a cycle, so
+    ``unpack`` makes a fresh one with the node as grad_fn. Under ``saved_tensors_hooks``
+    the pack hook's result is kept instead, and the unpack hook gives the tensor back (no
+    version check: the hooks own what was stored).
     """
 
-    __slots__ = ("tensor", "version", "output_nr", "packed", "unpack_hook")
+    __slots__ = ("tensor", "data", "vc", "version", "output_nr", "packed", "unpack_hook")
 
     def __init__(self, tensor, output_nr=-1):
         self.output_nr = output_nr
         if _saved_hooks:
             pack, self.unpack_hook = _saved_hooks[-1]
-            self.packed = pack(tensor)
-            self.tensor = None
+            self.packed = pack(tensor.detach() if output_nr >= 0 else tensor)
+            self.tensor = self.data = None
             self.version = 0
             return
-        self.tensor = tensor
-        self.version = tensor._vc[0]
         self.unpack_hook = None
+        vc = tensor._vc
+        self.version = vc[0]
+        if output_nr >= 0:
+            self.tensor = None
+            self.data = tensor._data
+            self.vc = vc
+        else:
+            self.tensor = tensor
 
     def unpack(self, node):
         if self.unpack_hook is not None:
@@ -72,26 +82,40 @@ class _Saved:
                                 f"type {type(t).__name__}")
             return t
         t = self.tensor
-        if t._vc[0] != self.version:
-            if self.output_nr >= 0:
-                where = f", which is output {self.output_nr} of {_op_name(node)},"
-            elif t.grad_fn is not None:
-                where = f", which is output {t._output_nr} of {_op_name(t.grad_fn)},"
-            else:
-                where = ""
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{_tensor_type_name(t)}]{where} is at version {t._vc[0]}; "
-                f"expected version {self.version} instead. Hint: enable anomaly detection to "
-                "find the operation that failed to compute its gradient, with "
-                "torch.autograd.set_detect_anomaly(True, check_nan=False)."
-            )
-        if self.output_nr >= 0:
-            # Outputs are kept without their grad_fn (that would be a cycle) and get it back here.
-            out = Tensor._make(t._data, node, self.output_nr)
-            out._vc = t._vc
+        if t is None:
+            vc = self.vc
+            if vc[0] != self.version:
+                raise self._modified(node, self.data, vc[0])
+            out = _make(self.data, node, self.output_nr)
+            out._vc = vc
             return out
+        if t._vc[0] != self.version:
+            raise self._modified(node, t._data, t._vc[0], t)
         return t
+
+    def array(self, node):
+        """The saved value's array (for backward rules that compute on arrays)."""
+        t = self.tensor
+        if t is None and self.unpack_hook is None:
+            if self.vc[0] != self.version:
+                raise self._modified(node, self.data, self.vc[0])
+            return self.data
+        return self.unpack(node)._data
+
+    def _modified(self, node, data, now, t=None):
+        if t is None:
+            where = f", which is output {self.output_nr} of {_op_name(node)},"
+        elif t.grad_fn is not None:
+            where = f", which is output {t._output_nr} of {_op_name(t.grad_fn)},"
+        else:
+            where = ""
+        return RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{_tensor_type_name(data)}]{where} is at version {now}; "
+            f"expected version {self.version} instead. Hint: enable anomaly detection to "
+            "find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True, check_nan=False)."
+        )
 
 
 class Node:
@@ -101,18 +125,24 @@ class Node:
     few that a recorded node needs are set by ``_finish``, the rest only when used.
     """
 
-    next_functions = ()
-    _meta = None
+    # One (node, output_nr, shape, dtype) per forward input: the edge the gradient of that
+    # input flows along, and the input's shape and dtype for the engine to conform it to.
+    # (None, 0, None, None) where no gradient flows.
+    _edges = ()
     _pre_hooks = _hooks = _tensor_hooks = _retain_hooks = None
     metadata_ = _trace = None
     _saved = None
     _seq = 0
     _n_out = 1
     _hooked = False  # set once any hook is registered here: the engine checks one flag
-    _counter = [0]
 
     def name(self):
         return type(self).__name__
+
+    @property
+    def next_functions(self):
+        """``(node, output_nr)`` per input: where each input's gradient goes next."""
+        return tuple([e[:2] for e in self._edges])
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node's backward."""
@@ -163,7 +193,7 @@ class BackwardCFunction(Node):
     def needs_input_grad(self):
         """One bool per forward argument: does it need a gradient?"""
         if self._needs is None:
-            self._needs = tuple(fn is not None for fn, _ in self.next_functions)
+            self._needs = tuple(e[0] is not None for e in self._edges)
         return self._needs
 
     # -- the ctx API -------------------------------------------------------------
@@ -183,6 +213,17 @@ class BackwardCFunction(Node):
         return tuple(None if s is None else s.unpack(self) for s in saved)
 
     saved_variables = saved_tensors
+
+    def _saved_array(self, i=0):
+        """Saved value ``i`` as an array: for backward rules that compute on arrays."""
+        if self._released:
+            raise RuntimeError(_FREED)
+        return self._saved[i].array(self)
+
+    def _check_saved(self):
+        """Raise if backward already freed what this node saved (for nodes that saved no tensor)."""
+        if self._released:
+            raise RuntimeError(_FREED)
 
     def mark_non_differentiable(self, *tensors):
         """Outputs that never require grad (indices, masks)."""
@@ -214,6 +255,59 @@ class _FunctionMeta(type):
         node_name = ns.get("_node_name") or name + "Backward"
         cls._node_name = node_name
         cls._backward_cls = type(node_name, (BackwardCFunction,), {"_fn": cls})
+        if cls._array_forward and "apply" not in ns:
+            cls.apply = _array_apply(cls)
+
+
+def _array_apply(cls):
+    """``apply`` for a built-in op: forward on arrays, then wrap and record.
+
+    This runs once per op, so it is made per class with the node class and the forward
+    bound in the closure: the call reads no class attributes and makes no bound method.
+    """
+    node_cls = cls._backward_cls
+    forward = cls.forward
+
+    def apply(*args, **kwargs):
+        ctx = node_cls()
+        record = False
+        arrays = []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a._requires_grad:
+                    record = True
+            else:
+                arrays.append(a)
+        out = forward(ctx, *arrays, **kwargs) if kwargs else forward(ctx, *arrays)
+        if record:
+            record = _state.grad_enabled
+        if type(out) is np.ndarray and ctx._dirty is None:
+            # Tensor._make, inlined
+            result = _new(Tensor)
+            result._data = out
+            result._requires_grad = False
+            result.grad_fn = None
+            result._output_nr = 0
+            result._vc = [0]
+            if record:
+                _record(cls, ctx, args, (result,))
+        else:
+            result = _finish(cls, ctx, args, out, record)
+        if _fw_levels:
+            _propagate_tangents(cls, ctx, args, kwargs, result)
+        return result
+
+    apply.__doc__ = Function.apply.__doc__
+    return staticmethod(apply)
+
+
+def _propagate_tangents(cls, ctx, args, kwargs, result):
+    for a in args:
+        if isinstance(a, Tensor) and a._fw is not None:
+            from .forward_ad import propagate
+            propagate(cls, ctx, args, kwargs, result)
+            return
 
 
 class Function(metaclass=_FunctionMeta):
@@ -257,57 +351,28 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Run forward and, if any input requires grad, record the node (``ctx``)."""
         ctx = cls._backward_cls()
-        if cls._array_forward:
-            # The hot path of every built-in op: unwrap, compute, wrap, record if needed.
-            record = False
-            arrays = []
+        record = False
+        if _state.grad_enabled:
             for a in args:
-                if isinstance(a, Tensor):
-                    arrays.append(a._data)
-                    if a._requires_grad:
-                        record = True
-                else:
-                    arrays.append(a)
-            record = record and _state.grad_enabled
-            out = cls.forward(ctx, *arrays, **kwargs)
-            if out.__class__ is np.ndarray and ctx._dirty is None:
-                # _make, inlined: this line runs once per op
-                result = _new(Tensor)
-                result._data = out
-                result._requires_grad = False
-                result.grad_fn = None
-                result._output_nr = 0
-                result._vc = [0]
-                if record:
-                    _record(cls, ctx, args, (result,))
-            else:
-                result = _finish(cls, ctx, args, out, record)
-        else:
-            record = False
-            if _state.grad_enabled:
-                for a in args:
-                    if isinstance(a, Tensor) and a._requires_grad:
-                        record = True
-                        break
-            ctx._needs = tuple(record and isinstance(a, Tensor) and a._requires_grad for a in args)
-            prev = _state.grad_enabled
-            _state.grad_enabled = False
-            try:
-                if cls.setup_context is not Function.setup_context:
-                    out = cls.forward(*args, **kwargs)
-                    cls.setup_context(ctx, args, out)
-                else:
-                    out = cls.forward(ctx, *args, **kwargs)
-            finally:
-                _state.grad_enabled = prev
-            result = _finish(cls, ctx, args, out, record)
-        if _fw_levels:
-            for a in args:
-                if isinstance(a, Tensor) and a._fw is not None:
-                    from .forward_ad import propagate
-                    propagate(cls, ctx, args, kwargs, result)
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record = True
                     break
+        ctx._needs = tuple(record and isinstance(a, Tensor) and a._requires_grad for a in args)
+        prev = _state.grad_enabled
+        _state.grad_enabled = False
+        try:
+            if cls.setup_context is not Function.setup_context:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _state.grad_enabled = prev
+        result = _finish(cls, ctx, args, out, record)
+        if _fw_levels:
+            _propagate_tangents(cls, ctx, args, kwargs, result)
         return result
 
 
@@ -350,36 +415,35 @@ def _finish(cls, ctx, args, out, record):
 
 def _record(cls, ctx, args, outs):
     """Make ``ctx`` a graph node: edges to the inputs' nodes, their metadata, saved tensors."""
-    counter = _seq_counter
-    counter[0] += 1
     edges = []
-    meta = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
             fn = a.grad_fn
-            edges.append((a._accumulator(), 0) if fn is None else (fn, a._output_nr))
             d = a._data
-            meta.append((d.shape, d.dtype))
+            if fn is None:
+                edges.append((a._accumulator(), 0, d.shape, d.dtype))
+            else:
+                edges.append((fn, a._output_nr, d.shape, d.dtype))
         else:
             edges.append(_NO_EDGE)
-            meta.append(None)
-    ctx._seq = counter[0]
-    ctx.next_functions = tuple(edges)
-    ctx._meta = tuple(meta)
-    non_diff = ctx._non_diff
-    dirty = ctx._dirty
-    if len(outs) == 1 and non_diff is None and dirty is None:
+    ctx._seq = _next_seq()
+    ctx._edges = tuple(edges)
+    if len(outs) == 1 and ctx._non_diff is None and ctx._dirty is None:
         o = outs[0]
         if isinstance(o, Tensor) and o._data.dtype.kind == "f":
             o.grad_fn = ctx
             o._output_nr = 0
             o._requires_grad = True
     else:
-        _record_outputs(ctx, outs, non_diff, dirty)
+        _record_outputs(ctx, outs, ctx._non_diff, ctx._dirty)
     to_save = ctx._to_save
     if to_save:
-        ctx._saved = tuple([_save(cls, ctx, s, args, outs) for s in to_save])
         ctx._to_save = None
+        save = _save_array if cls._array_forward else _save
+        saved = []
+        for s in to_save:
+            saved.append(None if s is None else save(ctx, s, args, outs))
+        ctx._saved = tuple(saved)
     if _state_anomaly[0]:
         from .anomaly_mode import _record_trace
         _record_trace(ctx)
@@ -403,27 +467,30 @@ def _record_outputs(ctx, outs, non_diff, dirty):
         o._requires_grad = True
 
 
-_NO_EDGE = (None, 0)
-_seq_counter = Node._counter  # creation order of nodes; the engine runs newer nodes first
+_NO_EDGE = (None, 0, None, None)
+_next_seq = itertools.count(1).__next__  # creation order of nodes; the engine runs newer nodes first
 
 
 _state_anomaly = [False]
 
 
-def _save(cls, ctx, s, args, outs):
-    if s is None:
-        return None
-    if cls._array_forward and s.__class__ is not Tensor and not isinstance(s, Tensor):
-        for a in args:
-            if a.__class__ is Tensor and a._data is s or isinstance(a, Tensor) and a._data is s:
-                return _Saved(a)
-        for i, o in enumerate(outs):
-            if o is not None and o._data is s:
-                return _Saved(o.detach(), i) if o.grad_fn is ctx else _Saved(o)
-        return _Saved(Tensor._make(np.asarray(s)))
+def _save_array(ctx, s, args, outs):
+    """A built-in saved an array: save the input or output Tensor that holds it."""
+    for a in args:
+        if isinstance(a, Tensor) and a._data is s:
+            return _Saved(a)
+    for i, o in enumerate(outs):
+        if o is not None and o._data is s:
+            return _Saved(o, i) if o.grad_fn is ctx else _Saved(o)
+    if isinstance(s, Tensor):
+        return _save(ctx, s, args, outs)
+    return _Saved(Tensor._make(np.asarray(s)))
+
+
+def _save(ctx, s, args, outs):
     for i, o in enumerate(outs):
         if o is s and o.grad_fn is ctx:
-            return _Saved(o.detach(), i)
+            return _Saved(o, i)
     return _Saved(s)
 
 
@@ -472,7 +539,6 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         self.variable = variable
-        self._meta = ((variable._data.shape, variable._data.dtype),)
 
     def name(self):
         return "torch::autograd::AccumulateGrad"

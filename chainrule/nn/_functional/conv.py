@@ -1,4 +1,5 @@
-"""Convolutions (1-, 2- and 3-d, transposed) and unfold/fold, all through one im2col kernel.
+"""Convolutions (1-, 2- and 3-d, transposed) and unfold/fold, all through one im2col kernel
+(for stride 1, its flat-layout form ``_Flat``, which copies long contiguous runs).
 
 Three bilinear primitives close under differentiation, so every order of gradient is a
 convolution again:
@@ -12,7 +13,9 @@ d Conv = (ConvT, ConvW), d ConvT = (Conv, ConvW), d ConvW = (ConvT, Conv).
 """
 from __future__ import annotations
 
+import functools
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -88,19 +91,134 @@ def col2im(cols, geo):
     return xp
 
 
-def _conv(x, w, geo):
-    """conv(x, w): x (N, C, *size), w (O, C/g, *k) -> (N, O, *out)."""
+class _Scratch(threading.local):
+    """Per-thread buffers for a kernel's large temporaries, reused from call to call.
+
+    A freshly allocated block of a few MiB comes back from the OS one page fault per 4 KiB
+    (glibc hands big freed blocks back to the OS), and at these sizes the faults can cost more
+    than the copy that fills the block. Only arrays that die inside one kernel call live here,
+    at most ``LIMIT`` bytes per slot; anything larger is allocated as usual.
+    """
+
+    LIMIT = 8 << 20
+
+    def __init__(self):
+        self.slots = {}
+
+    def get(self, slot, shape, dtype):
+        dtype = np.dtype(dtype)
+        n = math.prod(shape) * dtype.itemsize
+        if n > self.LIMIT:
+            return np.empty(shape, dtype=dtype)
+        buf = self.slots.get(slot)
+        if buf is None or buf.nbytes < n:
+            buf = self.slots[slot] = np.empty(max(n, 1 << 16), dtype=np.uint8)
+        return buf[:n].view(dtype).reshape(shape)
+
+    def zeros(self, slot, shape, dtype):
+        a = self.get(slot, shape, dtype)
+        a.fill(0)
+        return a
+
+
+_scratch = _Scratch()
+
+
+class _Flat:
+    """Stride 1 on a flat padded image: each kernel tap reads one contiguous run.
+
+    Flatten the padded image (row-major, padded sizes ``sp``). Output position ``h`` (a tuple)
+    sits at flat ``p = sum(h_i * st_i)`` and tap ``t`` reads ``p + off[t]``, so for all outputs at
+    once a tap reads ``flat[off[t]:off[t] + L]``. im2col is then K long contiguous copies and
+    col2im K contiguous adds, where the strided window view copies runs of only one row. The price
+    is a few junk columns: the flat positions past the end of each output row, which are computed
+    and dropped (or, in a gradient laid out this way, are zero, and add nothing).
+    Every array here except the final results is scratch (see ``_Scratch``).
+    """
+
+    __slots__ = ("sp", "st", "S", "L", "offs", "tap", "inner")
+
+    @staticmethod
+    def of(geo):
+        return _flat_layout(geo.size, geo.out, geo.k, geo.lo, geo.dilation)
+
+    def __init__(self, size, out, k, lo, dilation):
+        span = tuple(o + d * (kk - 1) for o, d, kk in zip(out, dilation, k))
+        self.sp = tuple(max(s, a + n) for s, a, n in zip(span, lo, size))
+        self.st = tuple(math.prod(self.sp[i + 1:]) for i in range(len(k)))
+        self.S = math.prod(self.sp)
+        self.L = sum((o - 1) * st for o, st in zip(out, self.st)) + 1
+        self.tap = tuple(d * st for d, st in zip(dilation, self.st))
+        self.offs = [sum(t * step for t, step in zip(tp, self.tap)) for tp in np.ndindex(*k)]
+        self.inner = tuple(slice(a, a + n) for a, n in zip(lo, size))
+
+    def pad(self, x):
+        """x (N, C, *size) -> (N, C, S), zero padded."""
+        N, C = x.shape[:2]
+        if self.sp == x.shape[2:]:
+            return np.ascontiguousarray(x).reshape(N, C, self.S)  # ``cols`` needs unit steps in S
+        xp = _scratch.zeros("pad", (N, C) + self.sp, x.dtype)
+        xp[(slice(None), slice(None)) + self.inner] = x
+        return xp.reshape(N, C, self.S)
+
+    def cols(self, xp, k):
+        """(N, C, S) -> (N, C * K, L): what each output position reads, tap by tap."""
+        N, C = xp.shape[:2]
+        it = xp.itemsize
+        v = as_strided(xp, (N, C) + k + (self.L,), xp.strides[:2] + tuple(t * it for t in self.tap) + (it,),
+                       writeable=False)
+        cols = _scratch.get("cols", v.shape, xp.dtype)
+        np.copyto(cols, v)
+        return cols.reshape(N, C * len(self.offs), self.L)
+
+    def outputs(self, y, out):
+        """The output positions of y (N, O, L) as a (N, O, *out) view."""
+        it = y.itemsize
+        return as_strided(y, y.shape[:2] + out, y.strides[:2] + tuple(st * it for st in self.st))
+
+    def spread(self, g, out, slot):
+        """g (N, O, *out) laid out as (N, O, L), zero at the junk positions."""
+        gp = _scratch.zeros(slot, g.shape[:2] + (self.L,), g.dtype)
+        self.outputs(gp, out)[...] = g
+        return gp
+
+    def col2im(self, cols):
+        """The adjoint of ``cols``: (N, C, K, L) summed into a new (N, C, *size)."""
+        N, C = cols.shape[:2]
+        xp = _scratch.zeros("pad", (N, C, self.S), cols.dtype)
+        for t, off in enumerate(self.offs):
+            xp[:, :, off:off + self.L] += cols[:, :, t]
+        return xp.reshape((N, C) + self.sp)[(slice(None), slice(None)) + self.inner].copy()  # out of scratch
+
+
+_flat_layout = functools.lru_cache(maxsize=64)(_Flat)  # a layout is fixed by its geometry; a step reuses a few
+
+
+def _conv(x, w, geo, b=None):
+    """conv(x, w) + b: x (N, C, *size), w (O, C/g, *k), b (O,) or None -> (N, O, *out)."""
     N, C = x.shape[:2]
     O = w.shape[0]
     g = geo.groups
     K = math.prod(geo.k)
     P = math.prod(geo.out)
-    if K == 1 and not any(geo.lo) and geo.stride == (1,) * len(geo.k) and geo.out == geo.size:
+    wm = w.reshape(g, O // g, (C // g) * K)
+    stride1 = geo.stride == (1,) * len(geo.k)
+    if K == 1 and not any(geo.lo) and stride1 and geo.out == geo.size:
         cols = x.reshape(N, g, C // g, P)  # a 1x1 convolution reads the input as it is
+    elif stride1:
+        f = _Flat.of(geo)
+        cols = f.cols(f.pad(x), geo.k).reshape(N, g, (C // g) * K, f.L)
+        out = np.matmul(wm, cols, out=_scratch.get("out", (N, g, O // g, f.L), np.result_type(wm, cols)))
+        out = f.outputs(out.reshape(N, O, f.L), geo.out)
+        if b is None:
+            return out.copy()  # out of scratch
+        return np.add(out, _bias_shape(b, len(geo.k)), out=np.empty(out.shape, dtype=out.dtype))
     else:
         cols = im2col(x, geo).reshape(N, g, (C // g) * K, P)
-    out = np.matmul(w.reshape(g, O // g, (C // g) * K), cols)
-    return out.reshape((N, O) + geo.out)
+    out = np.matmul(wm, cols).reshape((N, O) + geo.out)
+    if b is not None:
+        out += _bias_shape(b, len(geo.k))
+    return out
 
 
 def _conv_t(y, w, geo):
@@ -121,6 +239,11 @@ def _conv_t(y, w, geo):
     K = math.prod(geo.k)
     P = math.prod(geo.out)
     wm = w.reshape(g, O // g, Cg * K).transpose(0, 2, 1)
+    if geo.stride == (1,) * nd:
+        f = _Flat.of(geo)
+        yp = f.spread(y, geo.out, "out").reshape(N, g, O // g, f.L)
+        cols = np.matmul(wm, yp, out=_scratch.get("cols", (N, g, Cg * K, f.L), np.result_type(wm, yp)))
+        return f.col2im(cols.reshape(N, g * Cg, K, f.L))
     cols = np.matmul(wm, y.reshape(N, g, O // g, P))
     return col2im(cols.reshape((N, g * Cg) + geo.k + geo.out), geo)
 
@@ -132,8 +255,13 @@ def _conv_w(x, y, geo):
     g = geo.groups
     K = math.prod(geo.k)
     P = math.prod(geo.out)
-    cols = im2col(x, geo).reshape(N, g, (C // g) * K, P)
-    ym = y.reshape(N, g, O // g, P)
+    if geo.stride == (1,) * len(geo.k):
+        f = _Flat.of(geo)
+        cols = f.cols(f.pad(x), geo.k).reshape(N, g, (C // g) * K, f.L)
+        ym = f.spread(y, geo.out, "out").reshape(N, g, O // g, f.L)
+    else:
+        cols = im2col(x, geo).reshape(N, g, (C // g) * K, P)
+        ym = y.reshape(N, g, O // g, P)
     gw = np.matmul(ym, cols.transpose(0, 1, 3, 2)).sum(0)
     return gw.reshape((O, C // g) + geo.k)
 
@@ -151,10 +279,7 @@ class Conv(Function):
     def forward(ctx, x, w, b, geo):
         ctx.geo = geo
         ctx.save_for_backward(x, w)
-        out = _conv(x, w, geo)
-        if b is not None:
-            out += _bias_shape(b, len(geo.k))
-        return out
+        return _conv(x, w, geo, b)
 
     @staticmethod
     def backward(ctx, g):
