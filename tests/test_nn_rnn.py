@@ -185,6 +185,89 @@ def test_second_order_gradients_match_torch():
         np.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-10)
 
 
+@pytest.mark.parametrize("kw", [{}, {"bias": False}, {"proj_size": 2, "bidirectional": True}])
+def test_lstm_second_order_gradients_match_torch(kw):
+    """create_graph=True goes through the LSTM node's graph-building backward (projection included)."""
+    mt, mc = build(lambda nn: nn.LSTM(3, 4, num_layers=2, **kw))
+    copy_state(mt, mc, torch.float64)
+    x = np.random.default_rng(0).standard_normal((4, 2, 3))
+    res = []
+    for lib, m in ((torch, mt), (chainrule, mc)):
+        xt = lib.tensor(x, requires_grad=True)
+        out, (h, c) = m(xt)
+        (gx,) = lib.autograd.grad((out ** 2).sum() + h.sum() + (c ** 2).sum(), xt, create_graph=True)
+        (gx ** 2).sum().backward()
+        res.append([xt.grad] + [p.grad for p in m.parameters()])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-10)
+
+
+# Sizes where the LSTM node cuts its per-step GEMMs into row blocks (batch 32 or 64, hidden 128: the
+# benchmark's shapes) and projects the input one step at a time (batch >= 16).
+@pytest.mark.parametrize("batch,kw", [(32, {}), (64, {"bidirectional": True}), (32, {"proj_size": 100}),
+                                      (20, {"num_layers": 2, "bias": False})])
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+def test_lstm_benchmark_sizes_match_torch(batch, kw):
+    mt, mc = build(lambda nn: nn.LSTM(6, 128, batch_first=True, **kw))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 3, 6))
+    compare(mt, mc, [x], lambda m, x: m(x))
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    h = rng.standard_normal((layers, batch, kw.get("proj_size", 128)))
+    c = rng.standard_normal((layers, batch, 128))
+    compare(mt, mc, [x, h, c], lambda m, x, h, c: m(x, (h, c)))
+    compare(mt, mc, [x], lambda m, x: m(x), dtype=torch.float32, tol=2e-5)
+
+
+def test_row_blocks_keep_each_gemm_small():
+    from chainrule.nn._functional import rnn_cells as rc
+    for n in (0, 1, 3, 8, 16, 20, 32, 64, 96, 1000):
+        for cols in (16, 128 * 128, 512 * 128, 512 * 512, 2048 * 2048):
+            k = rc._row_blocks(n, cols)
+            assert 1 <= k <= 8 and n % k == 0
+            if k > 1:
+                assert n // k * cols <= rc._SMALL_GEMM < n * cols
+    assert rc._row_blocks(32, 512 * 128) == 4  # the benchmark's backward step: 4 blocks of 8 rows
+    assert rc._row_blocks(32, 128 * 128) == 1  # its forward, one gate at a time: small already
+
+
+def test_lstm_two_forwards_then_one_backward_match_torch():
+    """The node reuses scratch buffers from call to call: nothing of one call may leak into another."""
+    mt, mc = build(lambda nn: nn.LSTM(5, 128, bidirectional=True))
+    copy_state(mt, mc, torch.float64)
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((4, 32, 5)), rng.standard_normal((3, 20, 5))]
+    res = []
+    for lib, m in ((torch, mt), (chainrule, mc)):
+        ts = [lib.tensor(x, requires_grad=True) for x in xs]
+        outs = [m(t)[0] for t in ts]
+        (outs[0].sum() + (outs[1] ** 2).sum()).backward()
+        res.append([o.detach() for o in outs] + [t.grad for t in ts] + [p.grad for p in m.parameters()])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-10, rtol=1e-10)
+
+
+def test_scratch_arrays_are_reused_per_slot_and_capped():
+    from chainrule.nn._functional import rnn_cells as rc
+    a = rc._scratch_array("test_slot", (3, 4), np.dtype(np.float64))
+    b = rc._scratch_array("test_slot", (2, 5), np.dtype(np.float32))
+    assert a.shape == (3, 4) and a.dtype == np.float64 and b.shape == (2, 5) and b.dtype == np.float32
+    assert np.shares_memory(a, b)
+    assert not np.shares_memory(a, rc._scratch_array("other_slot", (3, 4), np.dtype(np.float64)))
+    big = rc._scratch_array("test_slot", (rc._SCRATCH_MAX // 8 + 1,), np.dtype(np.float64))
+    assert not np.shares_memory(big, rc._scratch_array("test_slot", (3,), np.dtype(np.float64)))
+
+
+def test_lstm_zero_batch_backward():
+    m = crnn.LSTM(3, 4)
+    x = chainrule.zeros(5, 0, 3, requires_grad=True)
+    out, (h, c) = m(x)
+    assert tuple(out.shape) == (5, 0, 4) and tuple(h.shape) == (1, 0, 4) and tuple(c.shape) == (1, 0, 4)
+    (out.sum() + h.sum() + c.sum()).backward()
+    assert tuple(x.grad.shape) == (5, 0, 3)
+    assert all(float(p.grad.abs().sum()) == 0 for p in m.parameters())
+
+
 CELL_CONFIGS = [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu", "bias": False}), ("LSTMCell", {}),
                 ("LSTMCell", {"bias": False}), ("GRUCell", {}), ("GRUCell", {"bias": False})]
 

@@ -12,7 +12,7 @@ _check_nan = [True]
 
 
 def is_anomaly_enabled() -> bool:
-    return _function._state_anomaly[0]
+    return _function._anomaly
 
 
 def is_anomaly_check_nan_enabled() -> bool:
@@ -36,12 +36,12 @@ class detect_anomaly:
                       "and should only be enabled for debugging.", stacklevel=2)
 
     def __enter__(self):
-        self.prev = (_function._state_anomaly[0], _check_nan[0])
-        _function._state_anomaly[0] = True
+        self.prev = (_function._anomaly, _check_nan[0])
+        _function._anomaly = True
         _check_nan[0] = self.check_nan
 
     def __exit__(self, *exc):
-        _function._state_anomaly[0], _check_nan[0] = self.prev
+        _function._anomaly, _check_nan[0] = self.prev
 
     def __call__(self, fn):
         import functools
@@ -57,15 +57,15 @@ class set_detect_anomaly:
     """Turn anomaly detection on or off; as a context manager it restores the old setting."""
 
     def __init__(self, mode: bool, check_nan: bool = True):
-        self.prev = (_function._state_anomaly[0], _check_nan[0])
-        _function._state_anomaly[0] = bool(mode)
+        self.prev = (_function._anomaly, _check_nan[0])
+        _function._anomaly = bool(mode)
         _check_nan[0] = check_nan
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        _function._state_anomaly[0], _check_nan[0] = self.prev
+        _function._anomaly, _check_nan[0] = self.prev
 
 
 def _check_outputs(node, outs):

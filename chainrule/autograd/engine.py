@@ -117,7 +117,7 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
 
     prev_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
-    anomaly = _function._state_anomaly[0]
+    anomaly = _function._anomaly
     _depth[0] += 1
     n_callbacks = len(_callbacks)
     try:
@@ -127,7 +127,8 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
             if buf is None:
                 buf = [None] * node._n_out
             is_leaf = type(node) is AccumulateGrad
-            if node._hooked or (is_leaf and node.variable._hooks):
+            hooked = node._hooked
+            if hooked or (is_leaf and node.variable._hooks):
                 buf = _run_pre_hooks(node, buf)
             if targets is not None and node in targets:
                 for nr, slots in targets[node].items():
@@ -148,10 +149,10 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
             if not edges:
                 continue
             # (not ``None in buf``: that compares with ==, a Python call on each Tensor)
-            if anomaly or node._hooked or buf[0] is None or (len(buf) > 1 and _has_none(buf)):
+            if anomaly or hooked or buf[0] is None or (len(buf) > 1 and _has_none(buf)):
                 outs = _call(node, buf, anomaly)
             else:
-                outs = node._fn.backward(node, *buf)
+                outs = node._backward(*buf)
                 if type(outs) is not tuple:
                     outs = (outs,)
                 if len(outs) != len(edges):
@@ -287,10 +288,9 @@ def _apply_tensor_hooks(hooks, g):
 
 
 def _call(node, buf, anomaly):
-    fn = node._fn
     if node.materialize_grads and _has_none(buf):
         buf = _materialize(node, buf)
-    outs = fn.backward(node, *buf)
+    outs = node._backward(*buf)
     if not isinstance(outs, tuple):
         outs = (outs,)
     if len(outs) != len(node._edges):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import types
 
 import numpy as np
 
@@ -218,12 +219,11 @@ class BackwardCFunction(Node):
         """Saved value ``i`` as an array: for backward rules that compute on arrays."""
         if self._released:
             raise RuntimeError(_FREED)
-        return self._saved[i].array(self)
+        s = self._saved[i]
+        if s.tensor is None and s.unpack_hook is None and s.vc[0] == s.version:
+            return s.data  # the node's own output, unchanged: the common case, inline
+        return s.array(self)
 
-    def _check_saved(self):
-        """Raise if backward already freed what this node saved (for nodes that saved no tensor)."""
-        if self._released:
-            raise RuntimeError(_FREED)
 
     def mark_non_differentiable(self, *tensors):
         """Outputs that never require grad (indices, masks)."""
@@ -242,7 +242,7 @@ class BackwardCFunction(Node):
         return self._fn._node_name
 
     def apply(self, *grads):
-        return self._fn.backward(self, *grads)
+        return self._backward(*grads)
 
 
 class FunctionCtx(BackwardCFunction):
@@ -254,9 +254,25 @@ class _FunctionMeta(type):
         super().__init__(name, bases, ns)
         node_name = ns.get("_node_name") or name + "Backward"
         cls._node_name = node_name
-        cls._backward_cls = type(node_name, (BackwardCFunction,), {"_fn": cls})
+        # ``_backward`` is the Function's backward as a plain method of the node (ctx is its
+        # first argument): the engine calls ``node._backward(*grads)``, a cached method lookup.
+        cls._backward_cls = type(node_name, (BackwardCFunction,), {"_fn": cls, "_backward": _as_method(cls)})
         if cls._array_forward and "apply" not in ns:
             cls.apply = _array_apply(cls)
+
+
+def _as_method(cls):
+    """``cls.backward`` as a function whose first argument is the ctx."""
+    raw = next(k.__dict__["backward"] for k in cls.__mro__ if "backward" in k.__dict__)
+    if isinstance(raw, staticmethod):
+        return raw.__func__
+    if isinstance(raw, types.FunctionType):
+        return raw
+    bound = cls.backward  # a classmethod, or another descriptor: call it as the class sees it
+
+    def backward(ctx, *grads):
+        return bound(ctx, *grads)
+    return backward
 
 
 def _array_apply(cls):
@@ -270,18 +286,28 @@ def _array_apply(cls):
 
     def apply(*args, **kwargs):
         ctx = node_cls()
+        # Unwrap the inputs and, when grad mode is on, note each one's edge (``_edges_of``,
+        # fused into this loop): the op is recorded if any input requires grad.
+        grad = _state.grad_enabled
         record = False
         arrays = []
+        edges = []
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a._data)
-                if a._requires_grad:
+                d = a._data
+                arrays.append(d)
+                if grad and a._requires_grad:
                     record = True
+                    fn = a.grad_fn
+                    if fn is None:
+                        edges.append((a._accumulator(), 0, d.shape, d.dtype))
+                    else:
+                        edges.append((fn, a._output_nr, d.shape, d.dtype))
+                    continue
             else:
                 arrays.append(a)
+            edges.append(_NO_EDGE)
         out = forward(ctx, *arrays, **kwargs) if kwargs else forward(ctx, *arrays)
-        if record:
-            record = _state.grad_enabled
         if type(out) is np.ndarray and ctx._dirty is None:
             # Tensor._make, inlined
             result = _new(Tensor)
@@ -291,9 +317,15 @@ def _array_apply(cls):
             result._output_nr = 0
             result._vc = [0]
             if record:
-                _record(cls, ctx, args, (result,))
+                outs = (result,)
+                if ctx._non_diff is not None:
+                    _record_outputs(ctx, outs, ctx._non_diff, None)
+                elif out.dtype.kind == "f":
+                    result.grad_fn = ctx
+                    result._requires_grad = True
+                _record(ctx, args, outs, edges, _save_array)
         else:
-            result = _finish(cls, ctx, args, out, record)
+            result = _finish(cls, ctx, args, out, edges if record else None)
         if _fw_levels:
             _propagate_tangents(cls, ctx, args, kwargs, result)
         return result
@@ -353,13 +385,9 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args, **kwargs):
         """Run forward and, if any input requires grad, record the node (``ctx``)."""
         ctx = cls._backward_cls()
-        record = False
-        if _state.grad_enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    record = True
-                    break
-        ctx._needs = tuple(record and isinstance(a, Tensor) and a._requires_grad for a in args)
+        edges = _edges_of(args) if _state.grad_enabled else None
+        ctx._needs = (tuple(e[0] is not None for e in edges) if edges is not None
+                      else (False,) * len(args))
         prev = _state.grad_enabled
         _state.grad_enabled = False
         try:
@@ -370,7 +398,7 @@ class Function(metaclass=_FunctionMeta):
                 out = cls.forward(ctx, *args, **kwargs)
         finally:
             _state.grad_enabled = prev
-        result = _finish(cls, ctx, args, out, record)
+        result = _finish(cls, ctx, args, out, edges)
         if _fw_levels:
             _propagate_tangents(cls, ctx, args, kwargs, result)
         return result
@@ -397,8 +425,9 @@ def _wrap_output(cls, o, args):
     return o
 
 
-def _finish(cls, ctx, args, out, record):
-    """Wrap a forward's outputs (any number, dirty inputs included) and record the node."""
+def _finish(cls, ctx, args, out, edges):
+    """Wrap a forward's outputs (any number, dirty inputs included); record the node if
+    ``edges`` (from ``_edges_of``) is given."""
     single = not isinstance(out, tuple)
     outs = (out,) if single else out
     dirty = ctx._dirty
@@ -408,16 +437,19 @@ def _finish(cls, ctx, args, out, record):
         for t in dirty:
             t._vc[0] += 1
         outs = tuple(o if any(o is d for d in dirty) else _wrap_output(cls, o, args) for o in outs)
-    if record:
-        _record(cls, ctx, args, outs)
+    if edges is not None:
+        _record_outputs(ctx, outs, ctx._non_diff, dirty)
+        _record(ctx, args, outs, edges, _save_array if cls._array_forward else _save)
     return outs[0] if single else outs
 
 
-def _record(cls, ctx, args, outs):
-    """Make ``ctx`` a graph node: edges to the inputs' nodes, their metadata, saved tensors."""
+def _edges_of(args):
+    """One edge per input (see ``Node._edges``), or None if no input requires grad."""
     edges = []
+    record = False
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
+            record = True
             fn = a.grad_fn
             d = a._data
             if fn is None:
@@ -426,25 +458,23 @@ def _record(cls, ctx, args, outs):
                 edges.append((fn, a._output_nr, d.shape, d.dtype))
         else:
             edges.append(_NO_EDGE)
+    return edges if record else None
+
+
+def _record(ctx, args, outs, edges, save):
+    """Make ``ctx`` a graph node: its edges and saved tensors (the caller has set the
+    outputs' grad_fn). ``save`` maps one saved value to a ``_Saved``."""
     ctx._seq = _next_seq()
     ctx._edges = tuple(edges)
-    if len(outs) == 1 and ctx._non_diff is None and ctx._dirty is None:
-        o = outs[0]
-        if isinstance(o, Tensor) and o._data.dtype.kind == "f":
-            o.grad_fn = ctx
-            o._output_nr = 0
-            o._requires_grad = True
-    else:
-        _record_outputs(ctx, outs, ctx._non_diff, ctx._dirty)
     to_save = ctx._to_save
     if to_save:
         ctx._to_save = None
-        save = _save_array if cls._array_forward else _save
-        saved = []
-        for s in to_save:
-            saved.append(None if s is None else save(ctx, s, args, outs))
-        ctx._saved = tuple(saved)
-    if _state_anomaly[0]:
+        if len(to_save) == 1:
+            s = to_save[0]
+            ctx._saved = (None if s is None else save(ctx, s, args, outs),)
+        else:
+            ctx._saved = tuple([None if s is None else save(ctx, s, args, outs) for s in to_save])
+    if _anomaly:
         from .anomaly_mode import _record_trace
         _record_trace(ctx)
 
@@ -471,7 +501,7 @@ _NO_EDGE = (None, 0, None, None)
 _next_seq = itertools.count(1).__next__  # creation order of nodes; the engine runs newer nodes first
 
 
-_state_anomaly = [False]
+_anomaly = False  # anomaly mode is on (set by anomaly_mode)
 
 
 def _save_array(ctx, s, args, outs):

@@ -177,17 +177,18 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         if isinstance(b, np.ndarray):
-            ctx.save_for_backward(a, b)
+            ctx._to_save = (a, b)  # save_for_backward, inline: this runs once per product
             ctx.scalar = None
         else:
-            ctx.save_for_backward(None)  # the scalar counts as saved, so a 2nd backward raises
+            ctx._to_save = (None,)  # the scalar counts as saved, so a 2nd backward raises
             ctx.scalar = b
         return a * b
 
     @staticmethod
     def backward(ctx, g):
         if ctx.scalar is not None:
-            ctx._check_saved()
+            if ctx._released:
+                raise RuntimeError(_function._FREED)
             if not _state.grad_enabled:  # no graph to build: the same product on arrays
                 return _make(g._data * ctx.scalar), None
             return g * ctx.scalar, None
@@ -501,7 +502,7 @@ def _unary_function(node, forward, rule, saves, array_rule=None):
         out = forward(x)
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # ufuncs give NumPy scalars for 0-dim input
-        ctx.save_for_backward(out if saves == "output" else x)
+        ctx._to_save = (out,) if saves == "output" else (x,)  # save_for_backward, inline
         return out
 
     if array_rule is None:
@@ -625,9 +626,11 @@ Abs = _unary_function("AbsBackward0", np.abs, lambda g, x: g * x.sign(), "input"
 
 
 def _float_unary(name, cls, doc):
+    apply = cls.apply
+
     def op(input, *, out=None):
         if out is None and type(input) is Tensor and input._data.dtype.kind == "f":
-            return cls.apply(input)  # the common case, without the checks below
+            return apply(input)  # the common case, without the checks below
         _check_tensor(input, name)
         return _out(cls.apply(_float_input(input)), out)
     op.__name__ = op.__qualname__ = name
@@ -1281,20 +1284,21 @@ def _fast(cls, slow, floats_only=False):
     any broadcasting error (reported in PyTorch's words), takes the general path.
     """
     kinds = "f" if floats_only else "fiu"
+    apply = cls.apply
 
     def method(self, other):
         oc = type(other)
         if oc is float or oc is int:
             if self._data.dtype.kind == "f":
                 try:
-                    return cls.apply(self, other)
+                    return apply(self, other)
                 except ValueError:
                     pass
         elif oc is Tensor:
             d = self._data.dtype
             if d == other._data.dtype and d.kind in kinds:
                 try:
-                    return cls.apply(self, other)
+                    return apply(self, other)
                 except ValueError:
                     pass
         return slow(self, other)

@@ -2,21 +2,26 @@
 
 A primitive for speed (principle 4): built from linear, sigmoid, tanh, ... a time step costs
 about twenty graph nodes, and an LSTM of 50 steps some 1,200 nodes forward and backward. Here
-a layer and direction is one node. The caller projects the whole input sequence first
-(``gi = x @ W_ih.T + b_ih``, one GEMM, (L, N, G)); forward then loops over time on arrays,
-keeping the gate activations. Backward runs backpropagation through time on arrays, step by
-step, with the weight gradient as one GEMM over all steps at the end. When a graph is being
-built (``create_graph=True``) it instead recomputes the forward with chainrule ops from the
-saved inputs and writes the same recurrence with them, so every order of gradient still works.
+a layer and direction is one node. For GRU and Elman RNN the caller projects the whole input
+sequence first (``gi = x @ W_ih.T + b_ih``, one GEMM, (L, N, G)); the LSTM node does its
+projection itself (see LSTMLayer). Forward then loops over time on arrays, keeping the gate
+activations. Backward runs backpropagation through time on arrays, step by step, with the weight
+gradient as one GEMM over all steps at the end. When a graph is being built
+(``create_graph=True``) it instead recomputes the forward with chainrule ops from the saved
+inputs and writes the same recurrence with them, so every order of gradient still works.
 
 Speed notes, measured: NumPy is several times slower on views made of many short rows (a
 column block of an (N, 4H) row) than on contiguous blocks, and on arrays much larger than
 the cache, so each step works on contiguous (N, H) blocks that stay in cache, and nothing is
-precomputed over all steps at once.
+precomputed over all steps at once. At these sizes a NumPy call costs about a microsecond
+whatever it does, and a few more when an operand is strided or broadcast (its general iterator
+instead of the contiguous fast path).
 
 Gate layouts are PyTorch's: LSTM (input, forget, cell, output), GRU (reset, update, new).
 """
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -43,16 +48,67 @@ def _sigmoid_(a):
 _SCALES = {}
 
 
-def _gate_scales(H, dt):
-    """Row vectors (1/2 on the sigmoid gates i, f, o and 1 on the cell gate g; 1/2 and 0) for the LSTM's tanh."""
-    key = (H, dt)
+def _gate_scales(N, H, dt):
+    """(4, N, H) blocks, 1/2 on the sigmoid gates i, f, o and 1 on the cell gate g; 1/2 and 0: the LSTM's tanh.
+
+    Full-size rather than (4, 1, H) to broadcast: NumPy multiplies two whole (4, N, H) blocks about
+    twice as fast as it broadcasts a row over them.
+    """
+    key = (N, H, dt)
     if key not in _SCALES:
-        half = np.full(4 * H, 0.5, dt)
-        half[2 * H:3 * H] = 1
-        shift = np.full(4 * H, 0.5, dt)
-        shift[2 * H:3 * H] = 0
+        if len(_SCALES) > 16:
+            _SCALES.clear()
+        half = np.full((4, N, H), 0.5, dt)
+        half[2] = 1
+        shift = np.full((4, N, H), 0.5, dt)
+        shift[2] = 0
         _SCALES[key] = (half, shift)
     return _SCALES[key]
+
+
+# OpenBLAS, NumPy's usual BLAS, computes a product of at most 10^6 multiply-adds (m * n * k) with
+# an unpacked kernel on one thread, and a bigger one packed and, with its default threads, split
+# over them. For a recurrent step's product (32x128 @ 128x512 in the lstm benchmark, 2.1e6), four
+# quarter products on the small kernel took 38 us against 55 us for the whole on one thread; two
+# threads did the whole in 33 us at best but several times slower whenever the other core was
+# busy (a shared 2-core machine). So each step's product is cut into pieces under that size (the
+# forward one gate at a time, the backward in row blocks), up to 8 of them; past that the
+# product is big enough for the packed path.
+_SMALL_GEMM = 1_000_000
+
+
+def _row_blocks(n, cols):
+    """Into how many equal row blocks to cut an (n, k) @ (k, m) product (cols = k * m); 1: uncut."""
+    if n * cols > _SMALL_GEMM:
+        for k in range(2, 9):
+            if n % k == 0 and n // k * cols <= _SMALL_GEMM:
+                return k
+    return 1
+
+
+_scratch = threading.local()
+_SCRATCH_MAX = 32 << 20
+
+
+def _scratch_array(slot, shape, dt):
+    """A reused array for a buffer that lives only within one call (never saved nor returned).
+
+    Fresh memory costs a page fault per 4 KiB when first written, and glibc gives the free top of
+    its heap back to the system whenever that passes twice its mmap threshold, which a training
+    step's few-megabyte buffers freed together do: the lstm benchmark's step, run on its own, had
+    2,240 faults (9 MB, all in the LSTM forward), a few microseconds each on this virtual machine. With the two
+    largest buffers that are not saved for backward kept here, none. One per slot and thread,
+    grown to the largest size asked for up to _SCRATCH_MAX (past it, a fresh array: the faults
+    are then small beside the work, and a huge buffer is not held on to).
+    """
+    n = dt.itemsize * int(np.prod(shape))
+    if n > _SCRATCH_MAX:
+        return np.empty(shape, dt)
+    buf = getattr(_scratch, slot, None)
+    if buf is None or buf.nbytes < n:
+        buf = np.empty(n, np.uint8)
+        setattr(_scratch, slot, buf)
+    return buf[:n].view(dt).reshape(shape)
 
 
 def _slots(L, reverse):
@@ -77,20 +133,51 @@ def _flat(a):
 
 # -- LSTM ------------------------------------------------------------------------------------------
 class LSTMLayer(Function):
-    """(gi, h0, c0, w_hh, b_hh, w_hr, reverse) -> (output (L, N, H_out), h_n, c_n)."""
+    """(x, w_ih, b_ih, b_hh, h0, c0, w_hh, w_hr, reverse) -> (output (L, N, H_out), h_n, c_n).
+
+    The input projection is part of the node: computed here it comes out in the layout the time
+    loop wants (gate-major, already scaled for the tanh below, bias included), and its weight
+    gradient is one GEMM with the bias's in it.
+    """
     _array_forward = True
     _node_name = "LstmLayerBackward0"
 
-    # The gates are kept gate-major, (4, N, H) per step, so every gate is one contiguous block.
+    # The gates are kept gate-major, (4, N, H) per step, so every gate is one contiguous block, and
+    # every elementwise call of the loop is on whole contiguous blocks of one shape: NumPy takes a
+    # fast path for those and costs a few microseconds more per call on a strided or broadcast
+    # operand, which at these sizes is as much as the arithmetic. The recurrent product is
+    # computed one gate at a time (W_hh^T cut into (4, H_out, H)), which lands it in that layout
+    # and keeps each piece a small GEMM (see _SMALL_GEMM).
+    #
+    # All four nonlinearities are one tanh: sigmoid(x) = tanh(x / 2) / 2 + 1 / 2. The halving of
+    # the i, f, o pre-activations is folded into the weights and bias (scaling by 1/2 is exact,
+    # so this rounds as halving the sum would).
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, b_hh, w_hr, reverse):
-        L, N, G = gi.shape
+    def forward(ctx, x, w_ih, b_ih, b_hh, h0, c0, w_hh, w_hr, reverse):
+        L, N, I = x.shape
+        G, Ho = w_hh.shape
         H = G // 4
-        Ho = h0.shape[-1]
-        dt = gi.dtype
-        wt = np.ascontiguousarray(w_hh.T)
+        dt = x.dtype
+        gate_half = np.array([0.5, 0.5, 1, 0.5], dt).reshape(4, 1, 1)
+        # Projection weights per gate with the bias as an extra input row, (4, I + 1, H), against
+        # x with a column of ones, (L, N, I + 1).
+        wa = np.empty((4, I + 1, H), dt)
+        wa[:, :I] = w_ih.reshape(4, H, I).transpose(0, 2, 1)
+        bias = b_ih if b_hh is None else b_hh if b_ih is None else b_ih + b_hh
+        wa[:, I] = 0 if bias is None else bias.reshape(4, H)
+        wa *= gate_half
+        xa = np.empty((L, N, I + 1), dt)
+        xa[..., :I] = x
+        xa[..., I] = 1
+        if N >= 16:  # one small GEMM per step and gate, written straight into (L, 4, N, H)
+            gis = np.matmul(xa[:, None], wa, out=_scratch_array("lstm_gi", (L, 4, N, H), dt))
+        else:  # too many tiny GEMMs: one per gate over all steps, seen as (L, 4, N, H)
+            gis = np.matmul(xa.reshape(L * N, I + 1), wa, out=_scratch_array("lstm_gi", (4, L * N, H), dt))
+            gis = gis.reshape(4, L, N, H).transpose(1, 0, 2, 3)
+        w4 = np.empty((4, Ho, H), dt)
+        np.multiply(w_hh.reshape(4, H, Ho).transpose(0, 2, 1), gate_half, out=w4)
         w_hrt = None if w_hr is None else np.ascontiguousarray(w_hr.T)
-        acts = np.empty((L, 4, N, H), dt)  # the gates, one contiguous block each: sigmoid(i, f), tanh(g), sigmoid(o)
+        acts = np.empty((L, 4, N, H), dt)  # the gates: sigmoid(i, f), tanh(g), sigmoid(o)
         hbuf = np.empty((L + 1, N, Ho), dt)
         cbuf = np.empty((L + 1, N, H), dt)
         tcs = np.empty((L, N, H), dt)
@@ -99,20 +186,19 @@ class LSTMLayer(Function):
         hbuf[L if reverse else 0] = h0
         cbuf[L if reverse else 0] = c0
         tmp = np.empty((N, H), dt)
-        row = np.empty((N, G), dt)
-        rows = row.reshape(N, 4, H).transpose(1, 0, 2)  # the same memory seen gate-major
-        # All four nonlinearities in one tanh: sigmoid(x) = tanh(x / 2) / 2 + 1 / 2.
-        half, shift = _gate_scales(H, dt)
+        pre = np.empty((4, N, H), dt)
+        # k row blocks of h times each gate's block: (k, 1, N / k, H_out) @ (4, H_out, H) -> (k, 4, N / k, H)
+        k = _row_blocks(N, Ho * H)
+        h_in = hbuf.reshape(L + 1, k, 1, N // k, Ho)
+        pre_out = pre.reshape(4, k, N // k, H).transpose(1, 0, 2, 3)
+        half, shift = _gate_scales(N, H, dt)
         for t in order:
-            np.matmul(hbuf[t + rd], wt, out=row)
-            row += gi[t]
-            if b_hh is not None:
-                row += b_hh
-            row *= half
+            np.matmul(h_in[t + rd], w4, out=pre_out)
+            pre += gis[t]
             a = acts[t]
-            np.tanh(rows, out=a)
-            a *= half.reshape(4, 1, H)
-            a += shift.reshape(4, 1, H)
+            np.tanh(pre, out=a)
+            a *= half
+            a += shift
             i, f, g, o = a
             c = cbuf[t + wr]
             np.multiply(f, cbuf[t + rd], out=c)
@@ -130,24 +216,28 @@ class LSTMLayer(Function):
         ctx.reverse = reverse
         ctx.set_materialize_grads(False)
         # ys is saved as the output it is (an in-place change to it is caught); hbuf is the same memory.
-        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, w_hr, ys, acts, hbuf, cbuf, tcs, ms)
+        ctx.save_for_backward(x, w_ih, b_ih, b_hh, h0, c0, w_hh, w_hr, ys, xa, acts, hbuf, cbuf, tcs, ms)
         return ys, hbuf[last].copy(), cbuf[last].copy()
 
     @staticmethod
     def backward(ctx, gys, ghn, gcn):
         saved = ctx.saved_tensors
         if _state.grad_enabled:
-            return _lstm_backward_graph(ctx, saved[:6], gys, ghn, gcn)
-        _, h0, c0, w_hh, b_hh, w_hr, _, acts, hbuf, cbuf, tcs, ms = _arrays(saved)
+            return _lstm_backward_graph(ctx, saved[:8], gys, ghn, gcn)
+        _, w_ih, _, _, h0, c0, w_hh, w_hr, _, xa, acts, hbuf, cbuf, tcs, ms = _arrays(saved)
         L, _, N, H = acts.shape
         G = 4 * H
         Ho = h0.shape[-1]
         dt = acts.dtype
         reverse = ctx.reverse
         c_prev = _prev(cbuf, L, reverse)
-        dG = np.empty((L, N, G), dt)
+        dG = _scratch_array("lstm_dG", (L, N, G), dt)  # every gradient below is computed from it
         dh = np.zeros((N, Ho), dt) if ghn is None else ghn._data.copy()
         dc = np.zeros((N, H), dt) if gcn is None else gcn._data.copy()
+        # dh = dG[t] @ W_hh in k row blocks, each a small GEMM (see _SMALL_GEMM)
+        k = _row_blocks(N, G * Ho)
+        dG_in = dG.reshape(L, k, N // k, G)
+        dh_out = dh.reshape(k, N // k, Ho)
         gy = None if gys is None else gys._data
         dhs = None if w_hr is None else np.empty((L, N, Ho), dt)
         dm = dh if w_hr is None else np.empty((N, H), dt)
@@ -179,14 +269,22 @@ class LSTMLayer(Function):
             np.multiply(dm, tc, out=X[3])
             np.multiply(sd, X, out=dG[t].reshape(N, 4, H).transpose(1, 0, 2))
             dc *= f
-            np.matmul(dG[t], w_hh, out=dh)
+            np.matmul(dG_in[t], w_hh, out=dh_out)
         need = ctx.needs_input_grad
         dGf = _flat(dG)
-        gw_hh = _make(dGf.T @ _flat(_prev(hbuf, L, reverse))) if need[3] else None
-        gb_hh = _make(dGf.sum(0)) if need[4] else None
-        gw_hr = _make(_flat(dhs).T @ _flat(ms)) if w_hr is not None and need[5] else None
-        return (_make(dG) if need[0] else None, _make(dh) if need[1] else None, _make(dc) if need[2] else None,
-                gw_hh, gb_hh, gw_hr, None)
+        I = xa.shape[-1] - 1
+        gx = _make((dGf @ w_ih).reshape(L, N, I)) if need[0] else None
+        gw_ih = gb = None
+        if need[1]:  # against x's column of ones, the GEMM gives the bias's gradient too
+            wb = dGf.T @ _flat(xa)
+            gw_ih = _make(np.ascontiguousarray(wb[:, :I]))
+            gb = wb[:, I]
+        elif need[2] or need[3]:
+            gb = dGf.sum(0)
+        gw_hh = _make(dGf.T @ _flat(_prev(hbuf, L, reverse))) if need[6] else None
+        gw_hr = _make(_flat(dhs).T @ _flat(ms)) if w_hr is not None and need[7] else None
+        return (gx, gw_ih, _make(gb.copy()) if need[2] else None, _make(gb.copy()) if need[3] else None,
+                _make(dh) if need[4] else None, _make(dc) if need[5] else None, gw_hh, gw_hr, None)
 
 
 def _zeros_or(g, like):
@@ -195,13 +293,14 @@ def _zeros_or(g, like):
 
 def _lstm_backward_graph(ctx, inputs, gys, ghn, gcn):
     """The same backward in chainrule ops, from a recomputed forward (create_graph=True)."""
-    gi, h0, c0, w_hh, b_hh, w_hr = inputs
+    x, w_ih, b_ih, b_hh, h0, c0, w_hh, w_hr = inputs
+    gi = linear(x, w_ih, b_ih if b_hh is None else b_hh if b_ih is None else b_ih + b_hh)
     L = gi.shape[0]
     order, _, _ = _slots(L, ctx.reverse)
     h, c = h0, c0
     steps = [None] * L
     for t in order:
-        i, f, g, o = (gi[t] + linear(h, w_hh, b_hh)).chunk(4, -1)
+        i, f, g, o = (gi[t] + linear(h, w_hh)).chunk(4, -1)
         i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
         c_new = f * c + i * g
         tc = c_new.tanh()
@@ -229,20 +328,24 @@ def _lstm_backward_graph(ctx, inputs, gys, ghn, gcn):
         dc = dc * f
         dh = dGs[t] @ w_hh
     dG = stack(dGs, 0)
+    dGf = _flat_t(dG)
     h_prev = stack([steps[t][0] for t in range(L)], 0)
     need = ctx.needs_input_grad
-    gw_hh = _flat_t(dG).t() @ _flat_t(h_prev) if need[3] else None
-    gb_hh = dG.sum((0, 1)) if need[4] else None
-    return dG, dh, dc, gw_hh, gb_hh, gw_hr, None
+    gx = dG @ w_ih if need[0] else None
+    gw_ih = dGf.t() @ _flat_t(x) if need[1] else None
+    gb = dG.sum((0, 1)) if need[2] or need[3] else None
+    gw_hh = dGf.t() @ _flat_t(h_prev) if need[6] else None
+    return (gx, gw_ih, gb if need[2] else None, gb if need[3] else None, dh, dc, gw_hh,
+            gw_hr if need[7] else None, None)
 
 
 def _flat_t(t):
     return t.reshape(-1, t.shape[-1])
 
 
-def lstm_layer(gi, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False):
-    """One LSTM layer and direction over the projected input ``gi`` (L, N, 4H): (output, h_n, c_n)."""
-    return LSTMLayer.apply(gi, h0, c0, w_hh, b_hh, w_hr, reverse)
+def lstm_layer(x, w_ih, b_ih, b_hh, h0, c0, w_hh, w_hr=None, reverse=False):
+    """One LSTM layer and direction over ``x`` (L, N, H_in), its input projection included: (output, h_n, c_n)."""
+    return LSTMLayer.apply(x, w_ih, b_ih, b_hh, h0, c0, w_hh, w_hr, reverse)
 
 
 # -- GRU -------------------------------------------------------------------------------------------

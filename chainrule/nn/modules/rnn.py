@@ -38,14 +38,14 @@ def _layer(mode, x, w_ih, b_ih, h, c, w_hh, b_hh, w_hr=None, reverse=False):
     """Project ``x`` (L, N, H_in) with W_ih and run the time loop; returns (output, h_n, c_n or None).
 
     For LSTM and Elman RNN both biases only ever appear summed, so they are added once (to the
-    projection's bias) instead of at every step.
+    projection's bias) instead of at every step. The LSTM node does its projection itself.
     """
     if mode == "GRU":
         ys, hn = gru_layer(F.linear(x, w_ih, b_ih), h, w_hh, b_hh, reverse)
         return ys, hn, None
-    gi = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
     if mode == "LSTM":
-        return lstm_layer(gi, h, c, w_hh, None, w_hr, reverse)
+        return lstm_layer(x, w_ih, b_ih, b_hh, h, c, w_hh, w_hr, reverse)
+    gi = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
     ys, hn = rnn_layer(gi, h, w_hh, None, mode == "RNN_RELU", reverse)
     return ys, hn, None
 
