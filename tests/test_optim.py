@@ -468,3 +468,18 @@ def test_deepcopy_and_pickle():
         assert clone.register_step_pre_hook(lambda *a: None) is not None
     opt.step()
     assert np.array_equal(_arr(clone.param_groups[0]["params"][0]), _arr(ps[0]))
+
+
+@pytest.mark.parametrize("kw", [dict(momentum=0.9, weight_decay=0.1), dict(momentum=0.9, maximize=True),
+                                dict(momentum=0.5, nesterov=True)])
+def test_sgd_momentum_on_a_zero_dim_parameter(kw):
+    """The momentum buffer of a 0-d parameter must be updated in place like any other."""
+    got = {}
+    for lib in LIBS:
+        p = lib.nn.Parameter(lib.tensor(1.5, dtype=lib.float64))
+        opt = lib.optim.SGD([p], lr=0.1, **kw)
+        for k in range(5):
+            p.grad = lib.tensor(0.3 * k - 0.2, dtype=lib.float64) + p.detach()
+            opt.step()
+        got[lib] = (_arr(p).item(), _arr(opt.state[p]["momentum_buffer"]).item())
+    np.testing.assert_allclose(got[chainrule], got[torch], rtol=1e-12)

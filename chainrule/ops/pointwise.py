@@ -588,12 +588,12 @@ def _relu_array(x):
 def _relu_grad_array(g, out):
     """g where out > 0 or is nan, else 0 (torch zeroes the gradient where out <= 0).
 
-    Done by AND-ing g's bits with all ones or all zeros: exact for every value, and branch-free,
-    where np.where on a mask this random mispredicts a branch per element (some 20x slower).
+    ``out`` is relu's output, so ``out != 0`` is that mask; multiplying g's bits (as unsigned
+    integers) by it keeps or clears each element exactly, nan and -0.0 included, without the
+    branch per element that np.where on a mask this random mispredicts (some 20x slower).
     """
-    width = f"i{g.itemsize}"
-    keep = np.asarray(np.add((out <= 0).view(np.int8), -1, dtype=width))  # False -> -1 (all ones), True -> 0
-    return np.bitwise_and(g.view(width), keep, out=keep).view(g.dtype)  # keep's memory becomes the result
+    width = f"u{g.itemsize}"
+    return (g.view(width) * (out != 0)).view(g.dtype)
 
 
 Exp = _unary_function("ExpBackward0", np.exp, lambda g, out: g * out, "output", np.multiply)

@@ -1,6 +1,8 @@
 """SGD: stochastic gradient descent with optional momentum, Nesterov and weight decay."""
 from __future__ import annotations
 
+import numpy as np
+
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_differentiable, _check_fused, _check_tensor_lr, _closure_loss
 
@@ -67,7 +69,9 @@ class SGD(Optimizer):
                     state = self.state[p]
                     buf_t = state.get("momentum_buffer")
                     if buf_t is None:
-                        buf_t = state["momentum_buffer"] = Tensor._make(d.copy())
+                        # np.array, not d.copy(): for a 0-d parameter d may be a NumPy scalar here
+                        # (after maximize or weight decay), and the buffer must be an array updated in place.
+                        buf_t = state["momentum_buffer"] = Tensor._make(np.array(d))
                         buf = buf_t._data
                     else:
                         buf = buf_t._data

@@ -50,7 +50,9 @@ class Addmm(Function):
         ctx.bias_shape = b.shape
         ctx.save_for_backward(x, w)
         out = np.matmul(x, w.T)
-        if out.shape == np.broadcast_shapes(out.shape, b.shape):
+        # In place when b broadcasts to out's shape; the usual (out_features,) bias is checked without
+        # np.broadcast_shapes, which costs more than the add itself at small sizes.
+        if b.shape == out.shape[-1:] or out.shape == np.broadcast_shapes(out.shape, b.shape):
             out += b
         else:
             out = out + b
@@ -83,6 +85,18 @@ def linear(input, weight, bias=None):
     >>> F.linear(chainrule.randn(8, 3), chainrule.randn(4, 3), chainrule.zeros(4)).shape
     torch.Size([8, 4])
     """
+    if isinstance(input, Tensor) and isinstance(weight, Tensor):
+        # The common case (2-d input and weight, a 1-d bias or none, one dtype, matching sizes) goes
+        # straight to its node: it is what every Linear layer runs, and the general checks and
+        # reshapes below cost more than a small layer's GEMM.
+        xd, wd = input._data, weight._data
+        if xd.ndim == 2 and wd.ndim == 2 and xd.shape[1] == wd.shape[1] and xd.dtype == wd.dtype:
+            if bias is None:
+                return Mm.apply(input, weight)
+            if isinstance(bias, Tensor):
+                bd = bias._data
+                if bd.ndim == 1 and bd.shape[0] == wd.shape[0] and bd.dtype == xd.dtype:
+                    return Addmm.apply(input, weight, bias)
     check_tensor(input, "linear")
     check_tensor(weight, "linear", "weight", 2)
     xs, ws = tuple(input._data.shape), tuple(weight._data.shape)
@@ -91,14 +105,22 @@ def linear(input, weight, bias=None):
     if len(ws) > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {len(ws)}D")
     w = weight if len(ws) == 2 else weight.unsqueeze(0)
-    if input._data.dtype != weight._data.dtype:
+    same_dtype = input._data.dtype == weight._data.dtype
+    # PyTorch's order: with a bias (addmm) both dtype checks come before the shape check; without
+    # one (mm) a 2-d weight's shapes are checked first.
+    if bias is not None:
+        if bias._data.dtype != weight._data.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got {_cap(bias)} and {_cap(weight)}")
+        if not same_dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_cap(input)} and {_cap(weight)}")
+    elif not same_dtype and len(ws) != 2:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_cname(input)} != {_cname(weight)}")
-    if bias is not None and bias._data.dtype != input._data.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_cap(bias)} and {_cap(input)}")
     rows = int(np.prod(xs[:-1])) if len(xs) > 1 else 1
     if xs[-1] != w._data.shape[1]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{xs[-1]} and "
                            f"{w._data.shape[1]}x{w._data.shape[0]})")
+    if not same_dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_cname(input)} != {_cname(weight)}")
     out_features = w._data.shape[0]
     if bias is not None:
         bs = tuple(bias._data.shape)
