@@ -202,11 +202,14 @@ def _openblas_core():
 
 
 def set_threads(n):
-    """Run NumPy's OpenBLAS and torch with ``n`` threads, here and in child processes."""
+    """Run torch and chainrule (NumPy's OpenBLAS) with ``n`` threads, here and in child processes."""
     import torch
+
+    import chainrule
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(n)
     torch.set_num_threads(n)
+    chainrule.set_num_threads(n)
     found = _openblas()
     if found is not None:
         lib, prefix, suffix = found

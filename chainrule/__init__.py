@@ -17,6 +17,7 @@ from . import _dtype
 from ._dtype import (bool, can_cast, double, dtype, finfo, float, float16, float32, float64, get_default_dtype,  # noqa: A004
                      half, iinfo, int, int8, int16, int32, int64, long, promote_types, result_type,
                      set_default_dtype, short, uint8)
+from ._threads import get_num_threads, set_num_threads
 from ._printing import set_printoptions
 from ._size import Size, device
 from ._tensor import Tensor

@@ -57,6 +57,8 @@ CLASSIFICATION = {
     "ce": lambda r: lambda L, x: L.nn.functional.cross_entropy(x, L.tensor(TGT), reduction=r),
     "ce_smooth": lambda r: lambda L, x: L.nn.functional.cross_entropy(x, L.tensor(TGT), reduction=r,
                                                                       label_smoothing=0.2),
+    "ce_weight_ignore": lambda r: lambda L, x: L.nn.functional.cross_entropy(
+        x, L.tensor(TGT), weight=_t(L, W5, x), reduction=r, ignore_index=4),
     "ce_weight_ignore_smooth": lambda r: lambda L, x: L.nn.functional.cross_entropy(
         x, L.tensor(TGT), weight=_t(L, W5, x), reduction=r, label_smoothing=0.3, ignore_index=4),
     "ce_unbatched": lambda r: lambda L, x: L.nn.functional.cross_entropy(x[0], L.tensor(2), reduction=r),
@@ -83,6 +85,8 @@ def test_classification_losses(name, reduction):
 def test_cross_entropy_and_nll_nd(reduction):
     check_op(lambda L, x: L.nn.functional.cross_entropy(x, L.tensor(T4), weight=_t(L, W5[:3], x), reduction=reduction,
                                                         label_smoothing=0.1, ignore_index=1), X4)
+    check_op(lambda L, x: L.nn.functional.cross_entropy(x, L.tensor(T4), weight=_t(L, W5[:3], x), reduction=reduction,
+                                                        ignore_index=1), X4)
     check_op(lambda L, x: L.nn.functional.nll_loss(x, L.tensor(T4), reduction=reduction), X4)
 
 

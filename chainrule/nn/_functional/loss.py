@@ -312,16 +312,19 @@ class CrossEntropyLoss(Function):
         if not np.all(np.isfinite(m)):
             m = np.where(np.isfinite(m), m, 0)
         z = x - m
-        lse = np.log(np.exp(z).sum(axis=1, keepdims=True))
-        ctx.lse = lse + m
-        picked = np.take_along_axis(z, tg.idx, axis=1) - lse  # log p of the target
-        loss = -(picked * tg.wt)
+        picked = np.take_along_axis(z, tg.idx, axis=1)  # what is needed of z before it becomes exp(z) in place
         eps = tg.smoothing
         if eps:
             w = np.ones(tg.C, x.dtype) if tg.w is None else tg.w
             wsum = w.sum(dtype=x.dtype)
+            wz = (z * w.reshape(tg.weight_shape(x.ndim))).sum(axis=1, keepdims=True)
+        lse = np.log(np.exp(z, out=z).sum(axis=1, keepdims=True))
+        ctx.lse = lse + m
+        picked -= lse  # log p of the target
+        loss = -(picked * tg.wt)
+        if eps:
             # sum_c w_c log p_c = sum_c w_c z_c - lse * sum_c w_c
-            smooth = (z * w.reshape(tg.weight_shape(x.ndim))).sum(axis=1, keepdims=True) - lse * wsum
+            smooth = wz - lse * wsum
             loss = (1 - eps) * loss - (eps / tg.C) * smooth * tg.valid
         return tg.finish(loss.astype(x.dtype, copy=False))
 
@@ -329,20 +332,35 @@ class CrossEntropyLoss(Function):
     def backward(ctx, g):
         x, = ctx.saved_tensors
         tg = ctx.tg
-        dt = x._data.dtype
+        xa = x._data
+        dt = xa.dtype
         eps = tg.smoothing
-        # d loss_i / d x_ic = p_ic * A_i - B_ic
+        # d loss_i / d x_ic = p_ic * A_i - B_ic; without smoothing B is A at the target, 0 elsewhere
         a = tg.wt * (1 - eps)
-        b = tg.one_hot_weights(x._data.shape, dt) * (1 - eps)
+        b = None
         if eps:
             w = np.ones(tg.C, dt) if tg.w is None else tg.w
             a = a + (eps / tg.C) * w.sum(dtype=dt) * tg.valid
-            b = b + (eps / tg.C) * w.reshape(tg.weight_shape(x._data.ndim)) * tg.valid
+            b = tg.one_hot_weights(xa.shape, dt) * (1 - eps)
+            b = (b + (eps / tg.C) * w.reshape(tg.weight_shape(xa.ndim)) * tg.valid).astype(dt, copy=False)
+        a = a.astype(dt, copy=False)
         if grad_mode():
             p = ops.softmax(x, 1)
+            return tg.scale(g) * (p * const(a) - const(tg.one_hot_weights(xa.shape, dt) if b is None else b)), None
+        # On arrays, in place: softmax, times A, minus B (at the targets only, when that is where it lives),
+        # times the incoming gradient; the same operations in the same order as the expression above.
+        out = np.subtract(xa, ctx.lse)
+        np.exp(out, out=out)
+        out *= a
+        if b is None:
+            np.put_along_axis(out, tg.idx, np.take_along_axis(out, tg.idx, axis=1) - a, axis=1)
         else:
-            p = const(np.exp(x._data - ctx.lse))
-        return tg.scale(g) * (p * const(a.astype(dt, copy=False)) - const(b.astype(dt, copy=False))), None
+            out -= b
+        out *= tg.scale(g)._data
+        return _make(out), None
+
+
+_make = Tensor._make
 
 
 def _unbatch(input, target):

@@ -1,0 +1,41 @@
+"""chainrule.set_num_threads / get_num_threads: NumPy's BLAS threads, with PyTorch's argument checks."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule import _threads
+
+
+@pytest.fixture
+def restore_threads():
+    before = chainrule.get_num_threads()
+    yield
+    chainrule.set_num_threads(before)
+
+
+def test_get_num_threads_is_a_positive_int():
+    n = chainrule.get_num_threads()
+    assert type(n) is int and n >= 1
+
+
+def test_set_num_threads_sets_the_blas_threads(restore_threads):
+    chainrule.set_num_threads(np.int64(2))
+    assert chainrule.get_num_threads() == 2
+    if _threads._find_blas():  # asked from OpenBLAS itself
+        assert _threads._find_blas()[0]() == 2
+    chainrule.set_num_threads(1)
+    assert chainrule.get_num_threads() == 1
+    a = np.random.default_rng(0).standard_normal((64, 64))
+    np.testing.assert_allclose(chainrule.from_numpy(a) @ chainrule.from_numpy(a), a @ a)
+
+
+@pytest.mark.parametrize("arg", [0, -1, 2.0, "2", True, None, np.float64(2)])
+def test_set_num_threads_errors_match_torch(arg, restore_threads):
+    before = chainrule.get_num_threads()
+    with pytest.raises(Exception) as expected:
+        torch.set_num_threads(arg)
+    with pytest.raises(type(expected.value)) as got:
+        chainrule.set_num_threads(arg)
+    assert str(got.value) == str(expected.value)
+    assert chainrule.get_num_threads() == before
