@@ -94,15 +94,6 @@ class _Saved:
             raise self._modified(node, t._data, t._vc[0], t)
         return t
 
-    def array(self, node):
-        """The saved value's array (for backward rules that compute on arrays)."""
-        t = self.tensor
-        if t is None and self.unpack_hook is None:
-            if self.vc[0] != self.version:
-                raise self._modified(node, self.data, self.vc[0])
-            return self.data
-        return self.unpack(node)._data
-
     def _modified(self, node, data, now, t=None):
         if t is None:
             where = f", which is output {self.output_nr} of {_op_name(node)},"
@@ -221,8 +212,8 @@ class BackwardCFunction(Node):
             raise RuntimeError(_FREED)
         s = self._saved[i]
         if s.tensor is None and s.unpack_hook is None and s.vc[0] == s.version:
-            return s.data  # the node's own output, unchanged: the common case, inline
-        return s.array(self)
+            return s.data  # the node's own output, unchanged: no Tensor made
+        return s.unpack(self)._data  # checks versions and runs hooks
 
 
     def mark_non_differentiable(self, *tensors):
