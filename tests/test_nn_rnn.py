@@ -5,6 +5,7 @@ parameters must be bit-identical, the names, shapes and reprs equal. Forward val
 gradients (input, initial states, every parameter) are compared in float64 to 1e-10 after
 copying torch's state_dict into chainrule's module, and loosely in float32.
 """
+import threading
 import warnings
 
 import numpy as np
@@ -59,18 +60,18 @@ def _flat(out):
     return [out]
 
 
-def compare(mt, mc, arrays, call, dtype=torch.float64, tol=1e-10):
+def compare(mt, mc, arrays, call, dtype=torch.float64, tol=1e-10, requires_grad=True):
     """Run ``call(module, *tensors)`` under both; compare outputs and every gradient."""
     copy_state(mt, mc, dtype)
     np_dtype = np.float64 if dtype == torch.float64 else np.float32
     results = []
     for lib, m in ((torch, mt), (chainrule, mc)):
-        ts = [None if a is None else lib.tensor(a.astype(np_dtype), requires_grad=True) for a in arrays]
+        ts = [None if a is None else lib.tensor(a.astype(np_dtype), requires_grad=requires_grad) for a in arrays]
         outs = _flat(call(m, *ts))
         rng = np.random.default_rng(1)
         loss = sum((o * lib.tensor(rng.standard_normal(tuple(o.shape)).astype(np_dtype))).sum() for o in outs)
         loss.backward()
-        grads = [t.grad for t in ts if t is not None] + [p.grad for p in m.parameters()]
+        grads = [t.grad for t in ts if t is not None and requires_grad] + [p.grad for p in m.parameters()]
         results.append((outs, grads))
     (ot, gt), (oc, gc) = results
     assert len(ot) == len(oc)
@@ -217,6 +218,50 @@ def test_lstm_benchmark_sizes_match_torch(batch, kw):
     c = rng.standard_normal((layers, batch, 128))
     compare(mt, mc, [x, h, c], lambda m, x, h, c: m(x, (h, c)))
     compare(mt, mc, [x], lambda m, x: m(x), dtype=torch.float32, tol=2e-5)
+
+
+@pytest.fixture
+def threads():
+    """Set chainrule's intra-op threads for one test; list the threads the LSTM node's jobs ran on."""
+    from chainrule.nn._functional import rnn_cells as rc
+    before = chainrule.get_num_threads()
+    jobs = []
+    real = rc.background
+
+    def counting(fn, *args):
+        return real(lambda: (jobs.append(threading.current_thread()), fn(*args)))
+
+    rc.background = counting
+    yield jobs
+    rc.background = real
+    chainrule.set_num_threads(before)
+
+
+# Long enough that the LSTM node computes its input projection and its weight gradients in chunks on
+# the background thread while its time loops run (batch >= 16, several chunks of steps).
+@pytest.mark.parametrize("n_threads", [2, 1])
+@pytest.mark.parametrize("kw,grad_x", [({}, True), ({"bidirectional": True}, True), ({"bias": False}, False)])
+def test_lstm_background_chunks_match_torch(threads, n_threads, kw, grad_x):
+    chainrule.set_num_threads(n_threads)
+    mt, mc = build(lambda nn: nn.LSTM(7, 64, batch_first=True, **kw))
+    x = np.random.default_rng(0).standard_normal((32, 23, 7))
+    compare(mt, mc, [x], lambda m, x: m(x), requires_grad=grad_x)
+    elsewhere = [t for t in threads if t is not threading.current_thread()]
+    if chainrule.get_num_threads() > 1:  # the forward projects ahead and backward chunks its GEMMs
+        assert len(elsewhere) > 4 * (2 if kw.get("bidirectional") else 1)
+    else:
+        assert threads and not elsewhere
+
+
+def test_chunk_ends_shrink_towards_the_end():
+    from chainrule.nn._functional import rnn_cells as rc
+    for L in (1, 2, 3, 7, 50, 200):
+        for N in (0, 1, 16, 32, 64, 256, 1000):
+            ends = rc._chunk_ends(L, N)
+            assert ends[-1] == L and all(b > a for a, b in zip([0] + ends, ends))
+            sizes = np.diff([0] + ends)
+            assert all(b <= a for a, b in zip(sizes[1:], sizes[2:]))  # after the first, never growing
+    assert rc._chunk_ends(50, 32) == [10, 22, 34, 42, 47, 50]  # the lstm benchmark: 3 steps left after the loop
 
 
 def test_row_blocks_keep_each_gemm_small():

@@ -39,3 +39,44 @@ def test_set_num_threads_errors_match_torch(arg, restore_threads):
         chainrule.set_num_threads(arg)
     assert str(got.value) == str(expected.value)
     assert chainrule.get_num_threads() == before
+
+
+def test_background_runs_jobs_in_order_and_reraises(restore_threads):
+    chainrule.set_num_threads(2)
+    seen = []
+    jobs = [_threads.background(seen.append, i) for i in range(50)]
+    for job in jobs:
+        job.wait()
+    assert seen == list(range(50))
+    bad = _threads.background(np.matmul, np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="matmul"):
+        bad.wait()
+    with pytest.raises(ValueError, match="matmul"):  # every wait reports it
+        bad.wait()
+    assert _threads.background(seen.append, "after").wait() is None and seen[-1] == "after"
+
+
+def test_background_runs_inline_with_one_thread(restore_threads):
+    import threading
+    chainrule.set_num_threads(1)
+    where = []
+    job = _threads.background(lambda: where.append(threading.current_thread()))
+    assert where == [threading.current_thread()]  # already done, on the caller
+    job.wait()
+
+
+def test_background_in_a_forked_child(restore_threads):
+    import multiprocessing as mp
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork here")
+    chainrule.set_num_threads(2)
+    _threads.background(lambda: None).wait()  # the parent's thread exists before the fork
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(_fork_child).get(timeout=60) == 6
+
+
+def _fork_child():
+    out = []
+    _threads.background(out.append, 6).wait()
+    return out[0]

@@ -6,7 +6,8 @@ a layer and direction is one node. For GRU and Elman RNN the caller projects the
 sequence first (``gi = x @ W_ih.T + b_ih``, one GEMM, (L, N, G)); the LSTM node does its
 projection itself (see LSTMLayer). Forward then loops over time on arrays, keeping the gate
 activations. Backward runs backpropagation through time on arrays, step by step, with the weight
-gradient as one GEMM over all steps at the end. When a graph is being built
+gradient as one GEMM over all steps at the end (for the LSTM, in chunks of steps on chainrule's
+background thread while the loop runs, and its input projection likewise ahead of the forward loop). When a graph is being built
 (``create_graph=True``) it instead recomputes the forward with chainrule ops from the saved
 inputs and writes the same recurrence with them, so every order of gradient still works.
 
@@ -21,12 +22,14 @@ Gate layouts are PyTorch's: LSTM (input, forget, cell, output), GRU (reset, upda
 """
 from __future__ import annotations
 
+import itertools
 import threading
 
 import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ..._threads import background, get_num_threads
 from ...autograd.grad_mode import _state
 from ...ops.creation import zeros_like
 from ...ops.shape import cat, stack
@@ -77,13 +80,24 @@ def _gate_scales(N, H, dt):
 _SMALL_GEMM = 1_000_000
 
 
+def _small_blocks(n, cols, most):
+    """Into how many equal row blocks (at most ``most``) to cut an (n, k) @ (k, m) product (cols = k * m)
+    so that each is a small GEMM; 0 when no such cut."""
+    for k in range(1, most + 1):
+        if n % k == 0 and n // k * cols <= _SMALL_GEMM:
+            return k
+    return 0
+
+
 def _row_blocks(n, cols):
-    """Into how many equal row blocks to cut an (n, k) @ (k, m) product (cols = k * m); 1: uncut."""
-    if n * cols > _SMALL_GEMM:
-        for k in range(2, 9):
-            if n % k == 0 and n // k * cols <= _SMALL_GEMM:
-                return k
-    return 1
+    """Into how many equal row blocks to cut a step's (n, k) @ (k, m) product (cols = k * m); 1: uncut."""
+    return _small_blocks(n, cols, 8) or 1
+
+
+def _blocked_matmul(a, b, out, k):
+    """out = a @ b for 2-D operands, computed as k row blocks of a (one NumPy call)."""
+    m, n = out.shape
+    np.matmul(a.reshape(k, m // k, a.shape[1]), b, out=out.reshape(k, m // k, n))
 
 
 _scratch = threading.local()
@@ -131,6 +145,26 @@ def _flat(a):
     return a.reshape(-1, a.shape[-1])
 
 
+def _project_ahead(project, L, reverse):
+    """Run ``project(lo, hi)`` over steps lo..hi-1 for all L steps, ahead of a time loop in that direction.
+
+    The first steps are projected now and the rest in two jobs on the background thread (see
+    chainrule._threads), which run on the second core while the loop starts: a step's projection is a
+    fraction of the step. Returns [(loop position, job)]: wait on the job before that step.
+    """
+    first = min(L, 4)
+    spans = [(0, first), (first, min(L, 4 * first)), (min(L, 4 * first), L)]
+    jobs = []
+    for n0, n1 in spans:
+        if n1 > n0:
+            span = (L - n1, L - n0) if reverse else (n0, n1)
+            if n0 == 0:
+                project(*span)
+            else:
+                jobs.append((n0, background(project, *span)))
+    return jobs
+
+
 # -- LSTM ------------------------------------------------------------------------------------------
 class LSTMLayer(Function):
     """(x, w_ih, b_ih, b_hh, h0, c0, w_hh, w_hr, reverse) -> (output (L, N, H_out), h_n, c_n).
@@ -169,8 +203,11 @@ class LSTMLayer(Function):
         xa = np.empty((L, N, I + 1), dt)
         xa[..., :I] = x
         xa[..., I] = 1
+        order, rd, wr = _slots(L, reverse)
+        ready = None  # (loop position, job): the background job projecting the steps from there on
         if N >= 16:  # one small GEMM per step and gate, written straight into (L, 4, N, H)
-            gis = np.matmul(xa[:, None], wa, out=_scratch_array("lstm_gi", (L, 4, N, H), dt))
+            gis = _scratch_array("lstm_gi", (L, 4, N, H), dt)
+            ready = _project_ahead(lambda lo, hi: np.matmul(xa[lo:hi, None], wa, out=gis[lo:hi]), L, reverse)
         else:  # too many tiny GEMMs: one per gate over all steps, seen as (L, 4, N, H)
             gis = np.matmul(xa.reshape(L * N, I + 1), wa, out=_scratch_array("lstm_gi", (4, L * N, H), dt))
             gis = gis.reshape(4, L, N, H).transpose(1, 0, 2, 3)
@@ -182,7 +219,6 @@ class LSTMLayer(Function):
         cbuf = np.empty((L + 1, N, H), dt)
         tcs = np.empty((L, N, H), dt)
         ms = None if w_hr is None else np.empty((L, N, H), dt)
-        order, rd, wr = _slots(L, reverse)
         hbuf[L if reverse else 0] = h0
         cbuf[L if reverse else 0] = c0
         tmp = np.empty((N, H), dt)
@@ -192,7 +228,9 @@ class LSTMLayer(Function):
         h_in = hbuf.reshape(L + 1, k, 1, N // k, Ho)
         pre_out = pre.reshape(4, k, N // k, H).transpose(1, 0, 2, 3)
         half, shift = _gate_scales(N, H, dt)
-        for t in order:
+        for n, t in enumerate(order):
+            if ready and n == ready[0][0]:
+                ready.pop(0)[1].wait()
             np.matmul(h_in[t + rd], w4, out=pre_out)
             pre += gis[t]
             a = acts[t]
@@ -244,7 +282,9 @@ class LSTMLayer(Function):
         tmp = np.empty((N, H), dt)
         sd = np.empty((4, N, H), dt)
         X = np.empty((4, N, H), dt)
-        for t in (range(L) if reverse else range(L - 1, -1, -1)):
+        need = ctx.needs_input_grad
+        grads = _LSTMInputGrads(dG, xa, _prev(hbuf, L, reverse), w_ih, need, reverse)
+        for n_done, t in enumerate(range(L) if reverse else range(L - 1, -1, -1), 1):
             a, tc = acts[t], tcs[t]
             i, f, g, o = a
             if gy is not None:
@@ -270,21 +310,109 @@ class LSTMLayer(Function):
             np.multiply(sd, X, out=dG[t].reshape(N, 4, H).transpose(1, 0, 2))
             dc *= f
             np.matmul(dG_in[t], w_hh, out=dh_out)
-        need = ctx.needs_input_grad
-        dGf = _flat(dG)
+            grads.steps_done(n_done)
+        gx, wb, gw_hh = grads.finish()
         I = xa.shape[-1] - 1
-        gx = _make((dGf @ w_ih).reshape(L, N, I)) if need[0] else None
-        gw_ih = gb = None
-        if need[1]:  # against x's column of ones, the GEMM gives the bias's gradient too
-            wb = dGf.T @ _flat(xa)
-            gw_ih = _make(np.ascontiguousarray(wb[:, :I]))
-            gb = wb[:, I]
-        elif need[2] or need[3]:
-            gb = dGf.sum(0)
-        gw_hh = _make(dGf.T @ _flat(_prev(hbuf, L, reverse))) if need[6] else None
+        gb = None if wb is None else wb[:, I]
         gw_hr = _make(_flat(dhs).T @ _flat(ms)) if w_hr is not None and need[7] else None
-        return (gx, gw_ih, _make(gb.copy()) if need[2] else None, _make(gb.copy()) if need[3] else None,
-                _make(dh) if need[4] else None, _make(dc) if need[5] else None, gw_hh, gw_hr, None)
+        return (_make(gx) if need[0] else None, _make(np.ascontiguousarray(wb[:, :I])) if need[1] else None,
+                _make(gb.copy()) if need[2] else None, _make(gb.copy()) if need[3] else None,
+                _make(dh) if need[4] else None, _make(dc) if need[5] else None,
+                _make(gw_hh) if need[6] else None, gw_hr, None)
+
+
+def _chunk_ends(L, N):
+    """Where the background chunks end, in steps done.
+
+    The background thread does about three quarters of a loop step's time in GEMMs per step, so chunks
+    of equal size keep it just behind the loop, and what is left after the loop is the last chunk's
+    work. So chunks of about 400 rows of dG (12 steps in the lstm benchmark) shrink by a third at a
+    time towards the end, down to about 100 rows (0.2 ms of GEMMs): few jobs, each of which costs the
+    loop a few GIL hand-overs, and a short wait after it.
+    """
+    sizes, c, rest = [], max(1, 100 // max(N, 1)), L
+    cap = max(1, 400 // max(N, 1))
+    while rest > c:
+        sizes.append(c)
+        rest -= c
+        c = min(cap, -(-c * 3 // 2))
+    sizes.append(rest)
+    return list(itertools.accumulate(reversed(sizes)))
+
+
+class _LSTMInputGrads:
+    """The gradients of an LSTM layer that are GEMMs over every step's dG (L, N, 4H): x's, W_ih's (with the
+    bias's, against x's column of ones) and W_hh's.
+
+    None of them feeds a later step of backpropagation through time, so while more than one thread is
+    allowed they are computed a chunk of steps at a time on the background thread (see chainrule._threads)
+    as the backward loop finishes those steps: the GEMMs run on the second core under the loop. Chunks
+    shrink towards the end of the loop: each job costs the loop a few GIL hand-overs (some ten
+    microseconds each on these machines), so there are few of them, and the last one, all that is left
+    after the loop, is short. Each product is cut into small GEMMs so OpenBLAS keeps it on that thread.
+    Otherwise (one thread, or products too big to cut) they are three large GEMMs after the loop.
+    """
+
+    def __init__(self, dG, xa, h_prev, w_ih, need, reverse):
+        L, N, G = dG.shape
+        self.dG, self.xa, self.h_prev, self.w_ih, self.reverse, self.L = dG, xa, h_prev, w_ih, reverse, L
+        dt = dG.dtype
+        self.gx = np.empty((L, N, w_ih.shape[1]), dt) if need[0] else None
+        self.wb = np.empty((G, xa.shape[-1]), dt) if need[1] or need[2] or need[3] else None
+        self.whh = np.empty((G, h_prev.shape[-1]), dt) if need[6] else None
+        self.ends = _chunk_ends(L, N)
+        self.cut_x = _small_blocks(N, G * w_ih.shape[1], 8)
+        most = max(b - a for a, b in zip([0] + self.ends, self.ends))
+        self.overlap = len(self.ends) > 1 and self.cut_x and all(self._cuts(most)) and get_num_threads() > 1
+        # each chunk's products go to parts and are added to the totals (the first is written there)
+        self.parts = (None if self.wb is None else np.empty_like(self.wb),
+                      None if self.whh is None else np.empty_like(self.whh)) if self.overlap else (None, None)
+        self.fresh = True
+        self.done = 0
+        self.jobs = []
+
+    def _cuts(self, steps):
+        """Row blocks of the two weight-gradient products over that many steps: small GEMMs, or 0."""
+        rows, G = steps * self.dG.shape[1], self.dG.shape[2]
+        return _small_blocks(G, rows * self.xa.shape[-1], 64), _small_blocks(G, rows * self.h_prev.shape[-1], 64)
+
+    def steps_done(self, n):
+        if self.overlap and n == self.ends[len(self.jobs)]:
+            L, lo = self.L, self.done
+            span = (lo, n) if self.reverse else (L - n, L - lo)
+            self.jobs.append(background(self._products, *span, self._cuts(n - lo)))
+            self.done = n
+
+    def finish(self):
+        """Wait for the chunks; returns (gx, [gW_ih | gb], gW_hh), None where not needed."""
+        try:
+            if not self.overlap:
+                self._products(0, self.L, None)
+        finally:
+            for job in self.jobs:
+                job.wait()
+        return self.gx, self.wb, self.whh
+
+    def _products(self, lo, hi, cuts):
+        """Add in the products over steps lo..hi-1; cuts: row blocks as set in __init__, or None for whole GEMMs."""
+        df = _flat(self.dG[lo:hi])
+        if self.gx is not None:
+            gx = _flat(self.gx[lo:hi])
+            if cuts is None:
+                np.matmul(df, self.w_ih, out=gx)
+            else:
+                _blocked_matmul(df, self.w_ih, gx, (hi - lo) * self.cut_x)
+        for acc, part, b, k in ((self.wb, self.parts[0], self.xa, cuts and cuts[0]),
+                                (self.whh, self.parts[1], self.h_prev, cuts and cuts[1])):
+            if acc is not None:
+                out = acc if self.fresh else part
+                if cuts is None:
+                    np.matmul(df.T, _flat(b[lo:hi]), out=out)
+                else:
+                    _blocked_matmul(df.T, _flat(b[lo:hi]), out, k)
+                if not self.fresh:
+                    acc += part
+        self.fresh = False
 
 
 def _zeros_or(g, like):
