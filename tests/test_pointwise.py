@@ -617,3 +617,86 @@ def test_numbers_gradients_with_check_gradients_only_float64():
     # lerp's two branches meet at weight 0.5: both sides give the same gradient.
     for w in (0.49999, 0.5, 0.50001):
         check_gradients(lambda L, a, b, w=w: L.lerp(a, b, w), np.array([1.0, -2.0]), np.array([3.0, 0.5]))
+
+
+# -- the fast paths of the hottest scalar ops ------------------------------------------------------
+SCALARS = [1.01, 0.1, -2.5, 0.0, -0.0, 1e-320, 3e38, 1e39, -1e39, float("inf"), float("-inf"), float("nan"), 65504.0,
+           70000.0]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_scalar_mul_add_match_numpy_with_python_floats_bitwise(dtype):
+    """Mul/Add hand NumPy a cached 0-d array for a Python float: the values must be bitwise what NumPy gives
+    for the float itself, the dtype kept, and the NumPy warnings (overflow to inf) the same."""
+    import warnings
+    a = np.array([1.5, -0.0, 6e4 if dtype == "float16" else 3e38, 1e-3, np.inf], dtype)
+    for s in SCALARS * 2:  # twice: the second time from the cache
+        with warnings.catch_warnings(record=True) as want_w:
+            warnings.simplefilter("always")
+            want_mul, want_add = a * s, a + s
+        x = C.tensor(a, requires_grad=True)
+        with warnings.catch_warnings(record=True) as got_w:
+            warnings.simplefilter("always")
+            y, z = x * s, x + s
+        assert [type(w.message) for w in got_w] == [type(w.message) for w in want_w]
+        for got, want in ((y, want_mul), (z, want_add)):
+            assert got.dtype == getattr(C, dtype)
+            np.testing.assert_array_equal(got.detach().numpy(), want)
+            assert np.array_equal(np.signbit(got.detach().numpy()), np.signbit(want))
+        g = np.array([1.0, 2.0, -1.0, 0.5, 1.0], dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y.backward(C.tensor(g))
+            np.testing.assert_array_equal(x.grad.numpy(), g * s)
+
+
+def test_scalar_operand_cache_is_read_only_and_bounded():
+    from chainrule.ops import pointwise as pw
+    x = C.tensor([1.0, 2.0], dtype=C.float64)
+    for i in range(200):
+        y = x * (1.0 + i / 1000)
+        assert y.tolist() == [1.0 + i / 1000, 2.0 * (1.0 + i / 1000)]
+    assert len(pw._f64_operands) <= 64
+    assert not any(arr.flags.writeable for arr in pw._f64_operands.values())
+    y = x * 1.5
+    y.add_(1.0)  # the result never aliases the cached operand
+    assert (x * 1.5).tolist() == [1.5, 3.0]
+
+
+def test_scalar_mul_second_backward_and_create_graph_unchanged():
+    x = C.tensor([0.3, -0.7], dtype=C.float64, requires_grad=True)
+    y = (x * 1.01 + 0.1).tanh().sum()
+    y.backward(retain_graph=False)
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        y.backward()
+    grads = []
+    for lib in (C, torch):
+        t = lib.tensor([0.3, -0.7], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad((t * 1.01 + 0.1).tanh().sum(), t, create_graph=True)
+        (g * 2.5).sum().backward()
+        grads.append(t.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+    assert np.abs(grads[0]).min() > 0.1
+
+
+def test_subclass_backward_is_not_bypassed_by_nograd_rule():
+    """The engine calls a built-in's grad-mode-off rule directly, but never past a subclass's own backward."""
+    from chainrule.ops.pointwise import Mul, Tanh
+    calls = []
+
+    class LoggedTanh(Tanh):
+        @staticmethod
+        def backward(ctx, g):
+            calls.append("tanh")
+            return Tanh.backward(ctx, g)
+
+    class LoggedMul(Mul):
+        @staticmethod
+        def backward(ctx, g):
+            calls.append("mul")
+            return Mul.backward(ctx, g)
+
+    x = C.tensor([0.5, -1.0], dtype=C.float64, requires_grad=True)
+    LoggedTanh.apply(LoggedMul.apply(x, 2.0)).sum().backward()
+    assert calls == ["tanh", "mul"]
+    np.testing.assert_allclose(x.grad.numpy(), 2.0 * (1 - np.tanh(2.0 * np.array([0.5, -1.0])) ** 2))

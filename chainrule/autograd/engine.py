@@ -152,7 +152,15 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
             if anomaly or hooked or buf[0] is None or (len(buf) > 1 and _has_none(buf)):
                 outs = _call(node, buf, anomaly)
             else:
-                outs = node._backward(*buf)
+                # One gradient, the usual case, is passed as itself: a call through ``*buf``
+                # makes a bound method and a tuple, and CPython 3.11 does not inline it.
+                # Without create_graph grad mode is off here: the rule for that case runs.
+                if len(buf) != 1:
+                    outs = node._backward(*buf)
+                elif create_graph:
+                    outs = node._backward(buf[0])
+                else:
+                    outs = node._nograd_backward(buf[0])
                 if type(outs) is not tuple:
                     outs = (outs,)
                 if len(outs) != len(edges):

@@ -52,28 +52,10 @@ class _Saved:
     array and version counter only: the Tensor would point back at the node, a cycle, so
     ``unpack`` makes a fresh one with the node as grad_fn. Under ``saved_tensors_hooks``
     the pack hook's result is kept instead, and the unpack hook gives the tensor back (no
-    version check: the hooks own what was stored).
+    version check: the hooks own what was stored). Made by ``_saved``.
     """
 
     __slots__ = ("tensor", "data", "vc", "version", "output_nr", "packed", "unpack_hook")
-
-    def __init__(self, tensor, output_nr=-1):
-        self.output_nr = output_nr
-        if _saved_hooks:
-            pack, self.unpack_hook = _saved_hooks[-1]
-            self.packed = pack(tensor.detach() if output_nr >= 0 else tensor)
-            self.tensor = self.data = None
-            self.version = 0
-            return
-        self.unpack_hook = None
-        vc = tensor._vc
-        self.version = vc[0]
-        if output_nr >= 0:
-            self.tensor = None
-            self.data = tensor._data
-            self.vc = vc
-        else:
-            self.tensor = tensor
 
     def unpack(self, node):
         if self.unpack_hook is not None:
@@ -108,6 +90,33 @@ class _Saved:
             "find the operation that failed to compute its gradient, with "
             "torch.autograd.set_detect_anomaly(True, check_nan=False)."
         )
+
+
+def _saved(tensor, output_nr=-1):
+    """A ``_Saved`` for ``tensor``; ``output_nr >= 0`` says it is that output of the node.
+
+    A function rather than ``_Saved.__init__``: calling a class with a Python ``__init__``
+    goes through ``type.__call__`` and a C-level call of ``__init__``, several times the
+    cost of a plain call, and this runs for each saved tensor of each recorded op.
+    """
+    s = _new(_Saved)
+    s.output_nr = output_nr
+    if _saved_hooks:
+        pack, s.unpack_hook = _saved_hooks[-1]
+        s.packed = pack(tensor.detach() if output_nr >= 0 else tensor)
+        s.tensor = s.data = None
+        s.version = 0
+        return s
+    s.unpack_hook = None
+    vc = tensor._vc
+    s.version = vc[0]
+    if output_nr >= 0:
+        s.tensor = None
+        s.data = tensor._data
+        s.vc = vc
+    else:
+        s.tensor = tensor
+    return s
 
 
 class Node:
@@ -247,7 +256,11 @@ class _FunctionMeta(type):
         cls._node_name = node_name
         # ``_backward`` is the Function's backward as a plain method of the node (ctx is its
         # first argument): the engine calls ``node._backward(*grads)``, a cached method lookup.
-        cls._backward_cls = type(node_name, (BackwardCFunction,), {"_fn": cls, "_backward": _as_method(cls)})
+        # ``_nograd_backward`` is what the engine calls instead when backward is not recorded
+        # (no create_graph): a built-in's rule for that case, or the same backward.
+        backward = _as_method(cls)
+        cls._backward_cls = type(node_name, (BackwardCFunction,), {
+            "_fn": cls, "_backward": backward, "_nograd_backward": _nograd_method(cls) or backward})
         if cls._array_forward and "apply" not in ns:
             cls.apply = _array_apply(cls)
 
@@ -264,6 +277,16 @@ def _as_method(cls):
     def backward(ctx, *grads):
         return bound(ctx, *grads)
     return backward
+
+
+def _nograd_method(cls):
+    """A built-in's ``_nograd_backward(ctx, *grads)``: its backward for grad mode off, where
+    the rule need not build a graph (it may compute on arrays) nor read the thread-local
+    grad mode, which costs a few hundred instructions. Only where the class that defines
+    ``backward`` defines it too, so that a subclass's own backward is never bypassed."""
+    owner = next(k for k in cls.__mro__ if "backward" in k.__dict__)
+    raw = owner.__dict__.get("_nograd_backward")
+    return raw.__func__ if isinstance(raw, staticmethod) else None
 
 
 def _array_apply(cls):
@@ -298,7 +321,16 @@ def _array_apply(cls):
             else:
                 arrays.append(a)
             edges.append(_NO_EDGE)
-        out = forward(ctx, *arrays, **kwargs) if kwargs else forward(ctx, *arrays)
+        # The usual arities spelled out: a call through ``*arrays`` builds a tuple and, in
+        # CPython 3.11, is not inlined into this frame (a C-level call instead).
+        if kwargs:
+            out = forward(ctx, *arrays, **kwargs)
+        elif len(arrays) == 2:
+            out = forward(ctx, arrays[0], arrays[1])
+        elif len(arrays) == 1:
+            out = forward(ctx, arrays[0])
+        else:
+            out = forward(ctx, *arrays)
         if type(out) is np.ndarray and ctx._dirty is None:
             # Tensor._make, inlined
             result = _new(Tensor)
@@ -308,13 +340,21 @@ def _array_apply(cls):
             result._output_nr = 0
             result._vc = [0]
             if record:
-                outs = (result,)
                 if ctx._non_diff is not None:
-                    _record_outputs(ctx, outs, ctx._non_diff, None)
+                    _record_outputs(ctx, (result,), ctx._non_diff, None)
                 elif out.dtype.kind == "f":
                     result.grad_fn = ctx
                     result._requires_grad = True
-                _record(ctx, args, outs, edges, _save_array)
+                # _record, inlined
+                ctx._seq = _next_seq()
+                ctx._edges = tuple(edges)
+                to_save = ctx._to_save
+                if to_save:
+                    ctx._to_save = None
+                    ctx._saved = _save_arrays(ctx, to_save, args, result)
+                if _anomaly:
+                    from .anomaly_mode import _record_trace
+                    _record_trace(ctx)
         else:
             result = _finish(cls, ctx, args, out, edges if record else None)
         if _fw_levels:
@@ -460,11 +500,12 @@ def _record(ctx, args, outs, edges, save):
     to_save = ctx._to_save
     if to_save:
         ctx._to_save = None
-        if len(to_save) == 1:
-            s = to_save[0]
-            ctx._saved = (None if s is None else save(ctx, s, args, outs),)
-        else:
-            ctx._saved = tuple([None if s is None else save(ctx, s, args, outs) for s in to_save])
+        # (a loop, not a comprehension: a comprehension's closure would make the names it
+        # uses cells on every call, four allocations per op even when nothing is saved)
+        saved = []
+        for s in to_save:
+            saved.append(None if s is None else save(ctx, s, args, outs))
+        ctx._saved = tuple(saved)
     if _anomaly:
         from .anomaly_mode import _record_trace
         _record_trace(ctx)
@@ -499,20 +540,39 @@ def _save_array(ctx, s, args, outs):
     """A built-in saved an array: save the input or output Tensor that holds it."""
     for a in args:
         if isinstance(a, Tensor) and a._data is s:
-            return _Saved(a)
+            return _saved(a)
     for i, o in enumerate(outs):
         if o is not None and o._data is s:
-            return _Saved(o, i) if o.grad_fn is ctx else _Saved(o)
+            return _saved(o, i) if o.grad_fn is ctx else _saved(o)
     if isinstance(s, Tensor):
         return _save(ctx, s, args, outs)
-    return _Saved(Tensor._make(np.asarray(s)))
+    return _saved(Tensor._make(np.asarray(s)))
+
+
+def _save_arrays(ctx, to_save, args, result):
+    """``ctx._saved`` for a built-in with the one output ``result``: ``_save_array`` for
+    each saved array, with its search written out for one output."""
+    saved = []
+    for s in to_save:
+        if s is not None:
+            for a in args:
+                if isinstance(a, Tensor) and a._data is s:
+                    s = _saved(a)
+                    break
+            else:
+                if s is result._data:
+                    s = _saved(result, 0) if result.grad_fn is ctx else _saved(result)
+                else:
+                    s = _save_array(ctx, s, args, (result,))
+        saved.append(s)
+    return tuple(saved)
 
 
 def _save(ctx, s, args, outs):
     for i, o in enumerate(outs):
         if o is s and o.grad_fn is ctx:
-            return _Saved(o, i)
-    return _Saved(s)
+            return _saved(o, i)
+    return _saved(s)
 
 
 class InplaceFunction(Function):

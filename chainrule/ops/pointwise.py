@@ -88,6 +88,42 @@ def _broadcasts(fn):
 _make = Tensor._make
 
 
+# A Python float operand costs NumPy some 1.7k instructions per call more than a 0-d array
+# of the other operand's dtype (scalar discovery and a cast), for bitwise the same result:
+# NumPy casts the float to that dtype either way (NEP 50 weak scalars; floats float32
+# cannot hold are left alone, for NumPy's own warnings). The hot scalar ops keep the last
+# float they saw as ``(float, dtype, 0-d array)`` in a one-item list (one tuple, so that
+# threads read it whole) and check it inline: the float object and dtype of last time cost
+# two ``is`` tests. Other floats go through ``_float_operand``, which keeps the arrays of
+# recent values per dtype.
+_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
+_F32_MAX = float(np.finfo(np.float32).max)
+_f64_operands, _f32_operands = {}, {}
+_NO_OPERAND = (None, None, None)
+_mul_operand, _add_operand, _one_operand = [_NO_OPERAND], [_NO_OPERAND], [_NO_OPERAND]
+
+
+def _float_operand(memo, v, dt):
+    """The Python float ``v`` as a read-only 0-d array of dtype ``dt`` (``v`` itself unless
+    ``dt`` is float32 or float64), remembered in ``memo`` for the next call."""
+    if dt is _F64:
+        cache = _f64_operands
+    elif dt is _F32 and -_F32_MAX <= v <= _F32_MAX:  # (no cast that overflows, nor nan: NumPy warns)
+        cache = _f32_operands
+    else:
+        return v
+    if not v:
+        return v  # 0.0 and -0.0 are one dict key
+    arr = cache.get(v)
+    if arr is None:
+        if len(cache) >= 64:
+            cache.clear()
+        arr = cache[v] = np.array(v, dt)
+        arr.flags.writeable = False
+    memo[0] = (v, dt, arr)
+    return arr
+
+
 # -- casts and copies ---------------------------------------------------------------------
 class ToCopy(Function):
     _array_forward = True
@@ -135,7 +171,12 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b, *, alpha=1):
         ctx.alpha = alpha
-        return a + b if alpha == 1 else a + alpha * b
+        if alpha != 1:
+            return a + alpha * b
+        if type(b) is float:
+            v, dt, arr = _add_operand[0]
+            b = arr if b is v and a.dtype is dt else _float_operand(_add_operand, b, a.dtype)
+        return a + b
 
     @staticmethod
     def backward(ctx, g):
@@ -182,23 +223,40 @@ class Mul(Function):
         else:
             ctx._to_save = (None,)  # the scalar counts as saved, so a 2nd backward raises
             ctx.scalar = b
+            if type(b) is float:
+                v, dt, arr = _mul_operand[0]
+                b = arr if b is v and a.dtype is dt else _float_operand(_mul_operand, b, a.dtype)
         return a * b
 
     @staticmethod
     def backward(ctx, g):
+        if not _state.grad_enabled:
+            return Mul._nograd_backward(ctx, g)
         if ctx.scalar is not None:
             if ctx._released:
                 raise RuntimeError(_function._FREED)
-            if not _state.grad_enabled:  # no graph to build: the same product on arrays
-                return _make(g._data * ctx.scalar), None
             return g * ctx.scalar, None
         a, b = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        if not _state.grad_enabled:
-            return (_make(g._data * b._data) if needs[0] else None), (_make(g._data * a._data) if needs[1] else None)
         ga = g * b if needs[0] else None
         gb = g * a if needs[1] else None
         return ga, gb
+
+    @staticmethod
+    def _nograd_backward(ctx, g):
+        """No graph to build: the same products on arrays."""
+        s = ctx.scalar
+        if s is not None:
+            if ctx._released:
+                raise RuntimeError(_function._FREED)
+            g = g._data
+            if type(s) is float:
+                v, dt, arr = _mul_operand[0]
+                s = arr if s is v and g.dtype is dt else _float_operand(_mul_operand, s, g.dtype)
+            return _make(g * s), None
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (_make(g._data * b._data) if needs[0] else None), (_make(g._data * a._data) if needs[1] else None)
 
 
 class Div(Function):
@@ -494,7 +552,8 @@ def _unary_function(node, forward, rule, saves, array_rule=None):
     """A one-input Function; ``rule(g, s)`` gets the saved input or output ``s`` as a Tensor.
 
     ``array_rule(g, s)``, given for the hottest ops, is the same formula on arrays: used when
-    backward is not itself recorded (no ``create_graph``), it saves the Tensor ops the
+    backward is not itself recorded (grad mode off; the engine calls it directly as
+    ``_nograd_backward`` without ``create_graph``), it saves the Tensor ops the
     differentiable ``rule`` would run. The op tests check both (first order against torch
     without a graph, second order through ``rule``).
     """
@@ -505,20 +564,19 @@ def _unary_function(node, forward, rule, saves, array_rule=None):
         ctx._to_save = (out,) if saves == "output" else (x,)  # save_for_backward, inline
         return out
 
-    if array_rule is None:
-        def bwd(ctx, g):
-            s, = ctx.saved_tensors
-            return rule(g, s)
-    else:
-        def bwd(ctx, g):
-            if _state.grad_enabled:
-                s, = ctx.saved_tensors
-                return rule(g, s)
+    def bwd(ctx, g):
+        s, = ctx.saved_tensors
+        return rule(g, s)
+
+    ns = {"_array_forward": True, "_node_name": node, "forward": staticmethod(fwd), "backward": staticmethod(bwd)}
+    if array_rule is not None:
+        def nograd(ctx, g):
             return _make(array_rule(g._data, ctx._saved_array()))
 
-    name = node[:node.index("Backward")]
-    return type(name, (Function,), {"_array_forward": True, "_node_name": node,
-                                    "forward": staticmethod(fwd), "backward": staticmethod(bwd)})
+        def bwd_either(ctx, g):
+            return bwd(ctx, g) if _state.grad_enabled else nograd(ctx, g)
+        ns["backward"], ns["_nograd_backward"] = staticmethod(bwd_either), staticmethod(nograd)
+    return type(node[:node.index("Backward")], (Function,), ns)
 
 
 _LN2 = math.log(2.0)
@@ -581,6 +639,12 @@ def _erf_numpy(x):
     return out
 
 
+def _one(dt):
+    """1 as an operand for arrays of dtype ``dt``: see ``_float_operand``."""
+    v, d, arr = _one_operand[0]
+    return arr if d is dt else _float_operand(_one_operand, 1.0, dt)
+
+
 def _relu_array(x):
     return np.maximum(x, 0)
 
@@ -615,9 +679,9 @@ Atan = _unary_function("AtanBackward0", np.arctan, lambda g, x: g / (x * x + 1),
 Sinh = _unary_function("SinhBackward0", np.sinh, lambda g, x: g * x.cosh(), "input")
 Cosh = _unary_function("CoshBackward0", np.cosh, lambda g, x: g * x.sinh(), "input")
 Tanh = _unary_function("TanhBackward0", np.tanh, lambda g, out: g * (1 - out * out), "output",
-                       lambda g, out: g * (1 - out * out))
+                       lambda g, out: g * (_one(out.dtype) - out * out))
 Sigmoid = _unary_function("SigmoidBackward0", _sigmoid_array, lambda g, out: g * out * (1 - out), "output",
-                          lambda g, out: g * out * (1 - out))
+                          lambda g, out: g * out * (_one(out.dtype) - out))
 Erf = _unary_function("ErfBackward0", _erf_array, lambda g, x: g * _TWO_OVER_SQRT_PI * (-(x * x)).exp(), "input")
 # relu'(0) = 0 and abs'(0) = 0, as in PyTorch.
 Relu = _unary_function("ReluBackward0", _relu_array, lambda g, out: where(out <= 0, 0.0, g), "output",
