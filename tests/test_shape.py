@@ -772,3 +772,33 @@ def test_unbind_iteration_matches_torch():
         total = sum((row * (i + 1)).sum() for i, row in enumerate(x))
         total.backward()
         assert x.grad.tolist() == [[1., 1.], [2., 2.], [3., 3.]]
+
+
+def test_viewable_agrees_with_numpy_on_strided_layouts():
+    """reshape/view decide view-or-copy from the strides; NumPy's own answer (setting .shape) is the oracle."""
+    from chainrule.ops.views import _viewable
+
+    def numpy_says(arr, shape):
+        try:
+            v = arr.view()
+            v.shape = shape
+            return True
+        except (ValueError, AttributeError):
+            return False
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(400):
+        shp = tuple(int(v) for v in rng.choice([1, 2, 3, 4, 6], rng.integers(1, 5)))
+        base = np.zeros(tuple(s * int(rng.integers(1, 3)) for s in shp))
+        a = base[tuple(slice(0, s * (base.shape[k] // s), base.shape[k] // s) for k, s in enumerate(shp))]
+        a = a.transpose(rng.permutation(a.ndim))
+        if rng.random() < 0.3:
+            a = a[..., ::-1]
+        n = a.size
+        shapes = {(n,), (1, n), (n, 1)} | {(d, n // d) for d in range(2, n) if n % d == 0}
+        shapes |= {(d, e, n // (d * e)) for d in range(1, n + 1) for e in range(1, n + 1) if n % (d * e) == 0}
+        for s in sorted(shapes)[:40]:
+            assert _viewable(a, s) == numpy_says(a, s), (a.shape, a.strides, s)
+            checked += 1
+    assert checked > 5000

@@ -330,14 +330,32 @@ def _infer_shape(shape, numel):
 
 
 def _viewable(arr, shape):
-    if arr.flags.c_contiguous or arr.shape == shape:
+    """Can ``arr`` be seen as ``shape`` (same size, C order) without a copy?
+
+    Worked out from the strides: each run of old dimensions whose sizes multiply to a run of
+    new ones must be contiguous within itself. (Asking NumPy, by setting ``.shape`` on a
+    view and catching its error, costs some 30 microseconds when the answer is no.)
+    """
+    if arr.flags.c_contiguous or arr.shape == shape or arr.size == 0:
         return True
-    try:
-        v = arr.view()
-        v.shape = shape  # raises when the layout would need a copy (NumPy 1.x and 2.x alike)
-        return True
-    except (ValueError, AttributeError):
-        return False
+    old = [(n, st) for n, st in zip(arr.shape, arr.strides) if n != 1]
+    new = [n for n in shape if n != 1]
+    i = j = 0
+    while i < len(old):
+        size, want = old[i][0], new[j]
+        i1, j = i + 1, j + 1
+        while size != want:
+            if size < want:
+                size *= old[i1][0]
+                i1 += 1
+            else:
+                want *= new[j]
+                j += 1
+        for k in range(i, i1 - 1):
+            if old[k][1] != old[k + 1][1] * old[k + 1][0]:
+                return False
+        i = i1
+    return True
 
 
 # -- reshape and view ---------------------------------------------------------------------------
