@@ -118,53 +118,64 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
     prev_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
     anomaly = _function._anomaly
+    plain = not anomaly and targets is None  # else every node takes the general path below
     _depth[0] += 1
     n_callbacks = len(_callbacks)
     try:
         while ready:
             node = heappop(ready)[2]
+            # A one-output node's gradient is kept as itself; a node with several outputs has
+            # a list, one slot per output (see _add_to_buffer).
             buf = buffers.pop(node, None)
-            if buf is None:
-                buf = [None] * node._n_out
-            is_leaf = type(node) is AccumulateGrad
-            hooked = node._hooked
-            if hooked or (is_leaf and node.variable._hooks):
-                buf = _run_pre_hooks(node, buf)
-            if targets is not None and node in targets:
-                for nr, slots in targets[node].items():
-                    for k in slots:
-                        captured[k] = buf[nr]
-                        if buf[nr] is not None:
-                            handed.add(id(buf[nr]._data))
-                if accumulate and not is_leaf:
-                    for nr, slots in targets[node].items():  # backward(inputs=[non-leaf])
-                        for k in slots:
-                            if buf[nr] is not None:
-                                _accumulate(inputs[k], buf[nr], create_graph, handed)
-            if is_leaf:
-                if accumulate and (targets is None or node in targets):
-                    _accumulate(node.variable, buf[0], create_graph, handed)
-                continue
-            edges = node._edges
-            if not edges:
-                continue
-            # (not ``None in buf``: that compares with ==, a Python call on each Tensor)
-            if anomaly or hooked or buf[0] is None or (len(buf) > 1 and _has_none(buf)):
-                outs = _call(node, buf, anomaly)
-            else:
-                # One gradient, the usual case, is passed as itself: a call through ``*buf``
-                # makes a bound method and a tuple, and CPython 3.11 does not inline it.
+            if type(buf) is Tensor and plain and not node._hooked and type(node) is not AccumulateGrad:
+                # The usual case: one gradient, passed as itself (a call through ``*buf``
+                # makes a bound method and a tuple, and CPython 3.11 does not inline it).
                 # Without create_graph grad mode is off here: the rule for that case runs.
-                if len(buf) != 1:
-                    outs = node._backward(*buf)
-                elif create_graph:
-                    outs = node._backward(buf[0])
+                edges = node._edges
+                if not edges:
+                    continue
+                if create_graph:
+                    outs = node._backward(buf)
                 else:
+                    outs = node._nograd_backward(buf)
+            else:
+                if buf is None:
+                    buf = [None] * node._n_out
+                elif type(buf) is not list:
+                    buf = [buf]
+                is_leaf = type(node) is AccumulateGrad
+                hooked = node._hooked
+                if hooked or (is_leaf and node.variable._hooks):
+                    buf = _run_pre_hooks(node, buf)
+                if targets is not None and node in targets:
+                    for nr, slots in targets[node].items():
+                        for k in slots:
+                            captured[k] = buf[nr]
+                            if buf[nr] is not None:
+                                handed.add(id(buf[nr]._data))
+                    if accumulate and not is_leaf:
+                        for nr, slots in targets[node].items():  # backward(inputs=[non-leaf])
+                            for k in slots:
+                                if buf[nr] is not None:
+                                    _accumulate(inputs[k], buf[nr], create_graph, handed)
+                if is_leaf:
+                    if accumulate and (targets is None or node in targets):
+                        _accumulate(node.variable, buf[0], create_graph, handed)
+                    continue
+                edges = node._edges
+                if not edges:
+                    continue
+                # (not ``None in buf``: that compares with ==, a Python call on each Tensor)
+                if anomaly or hooked or _has_none(buf):
+                    outs = _call(node, buf, anomaly)
+                elif len(buf) == 1 and not create_graph:
                     outs = node._nograd_backward(buf[0])
-                if type(outs) is not tuple:
-                    outs = (outs,)
-                if len(outs) != len(edges):
-                    outs = _check_count(node, outs)
+                else:
+                    outs = node._backward(*buf)
+            if type(outs) is not tuple:
+                outs = (outs,)
+            if len(outs) != len(edges):
+                outs = _check_count(node, outs)
             for (nxt, nr, shape, dt), g in zip(edges, outs):
                 if nxt is None:
                     continue
@@ -175,16 +186,13 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
                     # (``is not`` on dtypes is only a quick test: _conform compares properly)
                     if type(g) is not Tensor or g._data.shape != shape or g._data.dtype is not dt:
                         g = _conform(node, outs, g, shape, dt)
-                    nbuf = buffers.get(nxt)
-                    if nbuf is None:
-                        if nxt._n_out == 1:
-                            buffers[nxt] = [g]
-                        else:
-                            nbuf = buffers[nxt] = [None] * nxt._n_out
-                            nbuf[nr] = g
+                    old = buffers.get(nxt)
+                    if old is None and nxt._n_out == 1:
+                        buffers[nxt] = g
+                    elif old is None or type(old) is list:
+                        _add_to_buffer(buffers, nxt, nr, g)
                     else:
-                        old = nbuf[nr]
-                        nbuf[nr] = g if old is None else old + g
+                        buffers[nxt] = old + g
                 if c == 1:
                     del deps[nxt]
                     heappush(ready, (-nxt._seq, counter, nxt))
@@ -225,13 +233,18 @@ def _has_none(buf):
 
 
 def _add_to_buffer(buffers, node, nr, g):
+    """Add ``g`` to the gradient of output ``nr`` of ``node``: kept as itself for a node with
+    one output (no list to make and index in the loop), in a list for several."""
     buf = buffers.get(node)
     if buf is None:
         n = node._n_out
         if n == 1:
-            buffers[node] = [g]
+            buffers[node] = g
             return
         buf = buffers[node] = [None] * n
+    elif type(buf) is not list:
+        buffers[node] = buf + g
+        return
     old = buf[nr]
     buf[nr] = g if old is None else old + g
 

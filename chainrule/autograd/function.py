@@ -186,6 +186,7 @@ class BackwardCFunction(Node):
 
     _fn = None  # the Function class, set on each generated subclass
     _saved = _to_save = _non_diff = _dirty = None
+    _marked = False  # mark_dirty or mark_non_differentiable was called: one flag for apply to read
     _released = False
     materialize_grads = True
     _needs = None
@@ -217,9 +218,12 @@ class BackwardCFunction(Node):
 
     def _saved_array(self, i=0):
         """Saved value ``i`` as an array: for backward rules that compute on arrays."""
-        if self._released:
+        saved = self._saved
+        # backward frees ``_saved`` (None): only then read the flag, a class default and so
+        # a slow read, that tells freed from never saved
+        if saved is None and self._released:
             raise RuntimeError(_FREED)
-        s = self._saved[i]
+        s = saved[i]
         if s.tensor is None and s.unpack_hook is None and s.vc[0] == s.version:
             return s.data  # the node's own output, unchanged: no Tensor made
         return s.unpack(self)._data  # checks versions and runs hooks
@@ -228,10 +232,12 @@ class BackwardCFunction(Node):
     def mark_non_differentiable(self, *tensors):
         """Outputs that never require grad (indices, masks)."""
         self._non_diff = tensors
+        self._marked = True
 
     def mark_dirty(self, *tensors):
         """Inputs that forward modified in place (and returns)."""
         self._dirty = tensors
+        self._marked = True
 
     def set_materialize_grads(self, value: bool):
         """If False, backward may receive None for outputs that got no gradient."""
@@ -331,7 +337,7 @@ def _array_apply(cls):
             out = forward(ctx, arrays[0])
         else:
             out = forward(ctx, *arrays)
-        if type(out) is np.ndarray and ctx._dirty is None:
+        if type(out) is _ndarray and not ctx._marked:  # one array, no dirty or non-diff outputs
             # Tensor._make, inlined
             result = _new(Tensor)
             result._data = out
@@ -340,14 +346,12 @@ def _array_apply(cls):
             result._output_nr = 0
             result._vc = [0]
             if record:
-                if ctx._non_diff is not None:
-                    _record_outputs(ctx, (result,), ctx._non_diff, None)
-                elif out.dtype.kind == "f":
+                if out.dtype.kind == "f":
                     result.grad_fn = ctx
                     result._requires_grad = True
                 # _record, inlined
                 ctx._seq = _next_seq()
-                ctx._edges = tuple(edges)
+                ctx._edges = edges  # the list itself, not a tuple copy: nothing changes it
                 to_save = ctx._to_save
                 if to_save:
                     ctx._to_save = None
@@ -439,11 +443,14 @@ _fw_levels = []  # open forward-AD levels (forward_ad.py); empty means no tangen
 _saved_hooks = []  # (pack, unpack) pairs from graph.saved_tensors_hooks, innermost last
 _make = None  # Tensor._make, bound by chainrule._tensor
 _new = object.__new__
+# NumPy's module defines ``__getattr__``, which stops CPython 3.11 from specializing
+# ``np.<name>`` lookups: hot code reads the class from a global instead.
+_ndarray = np.ndarray
 
 
 def _wrap_output(cls, o, args):
     if cls._array_forward:
-        if o.__class__ is not np.ndarray and not isinstance(o, np.ndarray):
+        if o.__class__ is not _ndarray and not isinstance(o, _ndarray):
             o = np.asarray(o)
         return _make(o)
     if isinstance(o, Tensor):

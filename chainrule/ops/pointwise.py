@@ -18,7 +18,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _cap
 from ..autograd import function as _function
-from ..autograd.function import BackwardCFunction, Function
+from ..autograd.function import BackwardCFunction, Function, _ndarray
 from ..autograd.grad_mode import _state
 from ._common import _to, promote
 
@@ -217,11 +217,14 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        if isinstance(b, np.ndarray):
+        if isinstance(b, _ndarray):
             ctx._to_save = (a, b)  # save_for_backward, inline: this runs once per product
             ctx.scalar = None
         else:
-            ctx._to_save = (None,)  # the scalar counts as saved, so a 2nd backward raises
+            # Nothing to save, but the node must count as holding saved values, so that
+            # backward frees them and a second backward raises (as PyTorch's does):
+            # an empty saved tuple, set here so that recording has nothing to map.
+            ctx._saved = ()
             ctx.scalar = b
             if type(b) is float:
                 v, dt, arr = _mul_operand[0]
@@ -233,7 +236,7 @@ class Mul(Function):
         if not _state.grad_enabled:
             return Mul._nograd_backward(ctx, g)
         if ctx.scalar is not None:
-            if ctx._released:
+            if ctx._saved is None:  # freed by a backward without retain_graph (forward set ())
                 raise RuntimeError(_function._FREED)
             return g * ctx.scalar, None
         a, b = ctx.saved_tensors
@@ -247,7 +250,7 @@ class Mul(Function):
         """No graph to build: the same products on arrays."""
         s = ctx.scalar
         if s is not None:
-            if ctx._released:
+            if ctx._saved is None:  # freed by a backward without retain_graph (forward set ())
                 raise RuntimeError(_function._FREED)
             g = g._data
             if type(s) is float:
@@ -265,7 +268,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        if isinstance(b, np.ndarray):
+        if isinstance(b, _ndarray):
             ctx.save_for_backward(a, b)
             ctx.scalar = None
         else:
@@ -559,7 +562,7 @@ def _unary_function(node, forward, rule, saves, array_rule=None):
     """
     def fwd(ctx, x):
         out = forward(x)
-        if type(out) is not np.ndarray:
+        if type(out) is not _ndarray:
             out = np.asarray(out)  # ufuncs give NumPy scalars for 0-dim input
         ctx._to_save = (out,) if saves == "output" else (x,)  # save_for_backward, inline
         return out
