@@ -79,22 +79,31 @@ def as_float(loss):
     return float(loss)
 
 
-def time_interleaved(steps, repeats, warmup):
+def time_interleaved(steps, repeats, warmup, min_seconds=0.0):
     """Time each ``step`` ``repeats`` times after ``warmup`` calls, alternating the libraries.
 
     Within a repeat every library runs once, in an order that rotates from repeat to repeat, so they
     share the machine's noise and none is always first after a collection. ``gc.collect()`` runs before
     each timed call (not timed); the collector stays enabled during the call, as in a real program.
+    With ``min_seconds``, quick steps get more repeats, enough for the rounds to span about that long
+    (from the last warm-up round's time, collections included): on a shared machine a burst of load lasting a second or two
+    would otherwise cover most of the 21 rounds of an 8 ms step and move the medians.
     Returns ``{name: (median_s, [samples], [first losses])}``.
     """
     names = list(steps)
     losses = {n: [] for n in names}
     samples = {n: [] for n in names}
+    round_s = 0.0
     for _ in range(warmup):
+        t0 = time.perf_counter()
         for n in names:
+            gc.collect()  # as in a timed round, where the collections take much of the round's time
             out = steps[n]()
             if len(losses[n]) < 2:
                 losses[n].append(as_float(out))
+        round_s = time.perf_counter() - t0
+    if min_seconds and round_s > 0:
+        repeats = max(repeats, min(2000, int(min_seconds / round_s) + 1))
     for r in range(repeats):
         k = r % len(names)
         for n in names[k:] + names[:k]:

@@ -34,12 +34,12 @@ def _close(a, b, rtol):
     return a is not None and b is not None and math.isclose(a, b, rel_tol=rtol, abs_tol=rtol)
 
 
-def run_in_process(name, libs, repeats, warmup):
+def run_in_process(name, libs, repeats, warmup, min_seconds=0.0):
     mod = _module(name)
     steps = {k: mod.setup(v) for k, v in libs.items()}
     if hasattr(mod, "setup_numpy"):
         steps["numpy"] = mod.setup_numpy()
-    timed = H.time_interleaved(steps, repeats, warmup)
+    timed = H.time_interleaved(steps, repeats, warmup, min_seconds)
     label, factor = mod.UNIT
     losses = {k: v[2] for k, v in timed.items()}
     ref = losses["torch"]
@@ -133,12 +133,15 @@ def main(argv=None):
     p.add_argument("--threads", type=int, metavar="N",
                    help="run torch and NumPy's BLAS with N threads (default: leave each library's default)")
     p.add_argument("--repeats", type=int,
-                   help="timed rounds for every workload (default: quick 2, deep and import 1; full 21, deep 7, import 9)")
+                   help="timed rounds for every workload (default: quick 2, deep and import 1; full 21 and more for quick "
+                        "steps, so the rounds span ~5 s, deep 7, import 9)")
     args = p.parse_args(argv)
     names = args.only or ALL
     warmup = 1 if args.quick else 3
     # 21 rounds: on a shared 2-core machine the median of 9 still moved by 10-20% from run to run
     repeats = args.repeats or (2 if args.quick else 21)
+    # and, in a full run without --repeats, as many more as make the rounds span ~5 s (see time_interleaved)
+    min_seconds = 0.0 if args.quick or args.repeats else 5.0
     deep_repeats = args.repeats or (1 if args.quick else 7)
     import_repeats = args.repeats or (1 if args.quick else 9)
 
@@ -152,7 +155,8 @@ def main(argv=None):
     facts = H.machine()
     print("\n".join(f"- {k}: {v}" for k, v in facts))
     print(f"- threads: {args.threads or 'left at each library default'}")
-    mode = [f"in-process workloads {warmup} warm-up + {repeats} timed rounds"] if set(names) & set(IN_PROCESS) else []
+    span = f" (more for quick steps: rounds spanning ~{min_seconds:g} s)" if min_seconds else ""
+    mode = [f"in-process workloads {warmup} warm-up + {repeats} timed rounds{span}"] if set(names) & set(IN_PROCESS) else []
     if "deep" in names:
         mode.append(f"deep {deep_repeats} fresh process(es) per library")
     if "import" in names:
@@ -167,7 +171,7 @@ def main(argv=None):
         elif name == "import":
             rows += run_import(args.quick, import_repeats)
         else:
-            rows += run_in_process(name, libs, repeats, warmup)
+            rows += run_in_process(name, libs, repeats, warmup, min_seconds)
         print(f"  {name}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     print(table(rows))
     notes = [f"- {r['workload']}: {r['note']}" for r in rows if r.get("note")]
