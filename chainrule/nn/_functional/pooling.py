@@ -201,9 +201,7 @@ class MaxPoolTiled(Function):
     @staticmethod
     def forward(ctx, x, geo, need_grad):
         views = _tap_views(x, geo)
-        out = views[0].copy()
-        for v in views[1:]:
-            np.maximum(out, v, out=out)  # nan propagates
+        out = _fold(np.maximum, views)  # nan propagates
         if need_grad:
             ctx.masks, ctx.geo, ctx.shape = _first_max_masks(views, out), geo, x.shape
         return out
@@ -255,13 +253,18 @@ class TiledGather(Function):
         return TiledScatter.apply(g, ctx.masks, ctx.geo, ctx.shape), None, None
 
 
+def _fold(ufunc, taps):
+    """``ufunc`` reduced over a window's taps (arrays of one shape), into a fresh array."""
+    taps = iter(taps)
+    out = next(taps).copy()
+    for v in taps:
+        ufunc(out, v, out=out)
+    return out
+
+
 def _window_sum(x, geo):
     win = _windows(x, geo)
-    out = None
-    for tap in np.ndindex(*geo.k):
-        v = win[(Ellipsis,) + tap]
-        out = v.copy() if out is None else np.add(out, v, out=out)
-    return out
+    return _fold(np.add, (win[(Ellipsis,) + tap] for tap in np.ndindex(*geo.k)))
 
 
 class AvgPool(Function):
